@@ -1,0 +1,94 @@
+# aup-milter - plain Makefile.
+#
+#   make                 build into $(O)/ (default build/)
+#   make check           build and run every test under prove
+#   make check-unit      unit tests only (no Postfix needed)
+#   make san-check       the whole suite under ASan+UBSan+LSan (O=build-san)
+#   make layers          fail if a module reaches up the dependency order
+#   make install DESTDIR=... PREFIX=...
+#
+# Dependencies run one way: util/ <- lists/ <- policy/ <- milter/, ctl/.
+
+O	?= build
+PREFIX	?= /usr/local
+SBINDIR	?= $(PREFIX)/sbin
+MANDIR	?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+STATEDIR ?= /var/lib/aup-milter
+LOGDIR	?= /var/log/aup-milter
+
+CC	?= cc
+WARN	= -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes \
+	  -Wmissing-prototypes -Wformat=2 -Wno-unused-parameter
+CFLAGS	?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) \
+	  -Iutil -Ilists -Ipolicy -Itests -MMD -MP
+LDLIBS	= -llmdb -lcrypto -lpthread
+
+ifeq ($(SAN),1)
+SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all \
+	   -fno-omit-frame-pointer
+endif
+
+LIB_SRC	= $(wildcard util/*.c) $(wildcard lists/*.c) $(wildcard policy/*.c)
+MILTER_SRC = $(wildcard milter/*.c)
+CTL_SRC	= $(wildcard ctl/*.c)
+UNIT_SRC = $(wildcard tests/unit/*.c)
+UNIT_BIN = $(patsubst tests/unit/%.c,$(O)/tests/unit/%.t,$(UNIT_SRC))
+
+LIB_OBJ	= $(LIB_SRC:%.c=$(O)/%.o)
+MILTER_OBJ = $(MILTER_SRC:%.c=$(O)/%.o)
+CTL_OBJ	= $(CTL_SRC:%.c=$(O)/%.o)
+LIB	= $(O)/libaup.a
+
+all: $(O)/aup-milter $(O)/aupctl $(UNIT_BIN)
+
+$(O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(O)/aup-milter: $(MILTER_OBJ) $(LIB)
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $(MILTER_OBJ) $(LIB) -lmilter $(LDLIBS)
+
+$(O)/aupctl: $(CTL_OBJ) $(LIB)
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $(CTL_OBJ) $(LIB) $(LDLIBS)
+
+$(O)/tests/unit/%.t: $(O)/tests/unit/%.o $(O)/tests/tap.o $(LIB)
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS)
+
+# The exact test command of the README and CI.
+check: all layers
+	AUP_BUILD=$(O) prove -f $(UNIT_BIN) tests/e2e/*.t
+
+check-unit: all layers
+	AUP_BUILD=$(O) prove -f $(UNIT_BIN)
+
+san-check:
+	$(MAKE) O=build-san SAN=1 CFLAGS="-O1 -g" check
+
+layers:
+	@sh scripts/check-layers
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/aup-milter
+	install -m 755 $(O)/aup-milter $(O)/aupctl $(DESTDIR)$(SBINDIR)/
+	install -m 644 man/aup-milter.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 644 man/aup-milter.8 man/aupctl.8 $(DESTDIR)$(MANDIR)/man8/
+	sed -e 's|^Database .*|Database $(STATEDIR)/db|' \
+	    -e 's|^EvidenceLog .*|EvidenceLog $(LOGDIR)/evidence.log|' \
+	    -e 's|^Socket .*|Socket unix:/run/aup-milter/aup-milter.sock|' \
+	    etc/aup-milter.conf > $(DESTDIR)$(SYSCONFDIR)/aup-milter/aup-milter.conf.dist
+	install -m 644 etc/postfix-main.cf etc/sendmail.mc \
+	    $(DESTDIR)$(SYSCONFDIR)/aup-milter/
+
+clean:
+	rm -rf build build-san
+
+.PHONY: all check check-unit san-check layers install clean
+
+-include $(LIB_OBJ:.o=.d) $(MILTER_OBJ:.o=.d) $(CTL_OBJ:.o=.d)

@@ -1,0 +1,189 @@
+/*
+ * aupctl - administer aup-milter's database and evidence log
+ *
+ * A thin front end: it loads the same config as the daemon, opens the same
+ * LMDB environment (safely shared with the running daemon) and the same
+ * evidence chain, and hands the command to the noun's ctl_<noun>.c.
+ * Exit status: 0 success, 1 refused request, 2 usage error.
+ */
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "ctl.h"
+#include "custdb.h"
+#include "db.h"
+#include "evidence.h"
+#include "log.h"
+
+#define AUPCTL_DEFAULT_CONFIG	"/etc/aup-milter/aup-milter.conf"
+
+static const struct {
+	const char *noun;
+	int (*fn)(struct ctl *, int, char **);
+} ctl_nouns[] = {
+	{ "plan", ctl_plan_main },
+	{ "customer", ctl_customer_main },
+	{ "evidence", ctl_evidence_main },
+};
+
+static void
+ctl_print_usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: aupctl [-c FILE] <noun> <verb> [args...]\n"
+	    "  plan set NAME key=value...      plan show NAME | plan list\n"
+	    "  customer add ID --plan P --contact ADDR [--own-mail-server]\n"
+	    "  customer show ID | customer list\n"
+	    "  customer login add ID LOGIN\n"
+	    "  customer network add ID CIDR\n"
+	    "  customer domain add ID DOMAIN [--subdomains]\n"
+	    "  evidence search [--ref R] [--message-id M] [--ip A] [--rcpt R]\n"
+	    "                  [--customer C] [--since T] [--until T] "
+	    "[--file F]...\n"
+	    "  evidence verify [FILE...]\n"
+	    "The default config file is " AUPCTL_DEFAULT_CONFIG ".\n");
+}
+
+int
+ctl_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("aupctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return CTL_REFUSED;
+}
+
+int
+ctl_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("aupctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" (aupctl -h for usage)\n", stderr);
+	return CTL_USAGE;
+}
+
+struct db *
+ctl_db(struct ctl *c)
+{
+	char err[512];
+
+	if (c->db != NULL)
+		return c->db;
+	c->db = db_open(config_database(c->cfg),
+	    config_database_size(c->cfg), config_database_max_size(c->cfg),
+	    0, err, sizeof(err));
+	if (c->db == NULL)
+		ctl_fail("%s", err);
+	return c->db;
+}
+
+struct evidence *
+ctl_evidence(struct ctl *c)
+{
+	char err[512];
+
+	if (c->ev != NULL)
+		return c->ev;
+	c->ev = evidence_open(config_evidence_log(c->cfg),
+	    config_evidence_sync(c->cfg), err, sizeof(err));
+	if (c->ev == NULL)
+		ctl_fail("%s", err);
+	return c->ev;
+}
+
+int
+ctl_record_admin(struct ctl *c, const char *customer)
+{
+	struct passwd *pw = getpwuid(getuid());
+	char ref[EVIDENCE_REF_LEN + 1], err[512];
+	struct evidence *ev;
+	struct evrec r;
+	int rc;
+
+	if ((ev = ctl_evidence(c)) == NULL)
+		return -1;
+	evidence_new_ref(ref);
+	evrec_begin(&r, "admin", ref);
+	evrec_str(&r, "command", c->command);
+	evrec_str(&r, "actor", pw != NULL ? pw->pw_name : "unknown");
+	evrec_int(&r, "uid", (long long)getuid());
+	evrec_str(&r, "customer", customer);
+	rc = evidence_append(ev, &r, err, sizeof(err));
+	evrec_free(&r);
+	if (rc < 0)
+		fprintf(stderr, "aupctl: warning: change made but not "
+		    "recorded in the evidence log: %s\n", err);
+	return rc;
+}
+
+static void
+ctl_join_command(struct ctl *c, int argc, char **argv)
+{
+	size_t off = 0;
+
+	c->command[0] = '\0';
+	for (int i = 0; i < argc && off < sizeof(c->command) - 1; i++) {
+		int n = snprintf(c->command + off, sizeof(c->command) - off,
+		    "%s%s", i ? " " : "", argv[i]);
+
+		if (n < 0)
+			break;
+		off += (size_t)n;
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *path = AUPCTL_DEFAULT_CONFIG;
+	struct ctl c = { 0 };
+	char err[1024];
+	int opt, rc;
+
+	log_open("aupctl", LOG_TO_STDERR, LOG_WARNING);
+	while ((opt = getopt(argc, argv, "+c:h")) != -1) {
+		switch (opt) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'h':
+			ctl_print_usage(stdout);
+			return CTL_OK;
+		default:
+			ctl_print_usage(stderr);
+			return CTL_USAGE;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1) {
+		ctl_print_usage(stderr);
+		return CTL_USAGE;
+	}
+	for (size_t i = 0; i < sizeof(ctl_nouns) / sizeof(ctl_nouns[0]); i++) {
+		if (strcmp(argv[0], ctl_nouns[i].noun) != 0)
+			continue;
+		if ((c.cfg = config_load(path, err, sizeof(err))) == NULL)
+			return ctl_fail("%s", err);
+		ctl_join_command(&c, argc, argv);
+		rc = ctl_nouns[i].fn(&c, argc, argv);
+		evidence_close(c.ev);
+		db_close(c.db);
+		config_unref(c.cfg);
+		return rc;
+	}
+	return ctl_usage("unknown command '%s'", argv[0]);
+}

@@ -1,0 +1,49 @@
+/*
+ * ctl - shared state and helpers of the aupctl front end
+ *
+ * aupctl is thin: each noun (plan, customer, evidence, ...) lives in its
+ * own ctl_<noun>.c and calls the same modules as the daemon. Exit status:
+ * 0 success, 1 refused request (one line on stderr), 2 usage error.
+ * Threads: single-threaded program.
+ */
+#ifndef AUP_CTL_H
+#define AUP_CTL_H
+
+#include <stdio.h>
+
+struct config;
+struct db;
+struct evidence;
+
+#define CTL_OK		0
+#define CTL_REFUSED	1
+#define CTL_USAGE	2
+
+struct ctl {
+	struct config	*cfg;
+	struct db	*db;	/* opened on first use by ctl_db() */
+	struct evidence	*ev;	/* opened on first use by ctl_evidence() */
+	char		 command[1024];	/* argv as typed, for the evidence */
+};
+
+/* Open on first use; NULL after printing the reason to stderr. */
+struct db *ctl_db(struct ctl *c);
+struct evidence *ctl_evidence(struct ctl *c);
+
+/* Print "aupctl: <reason>" to stderr; return CTL_REFUSED / CTL_USAGE. */
+int	ctl_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int	ctl_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Append an "admin" evidence record for a change that was committed:
+ * command, actor (user name), and customer (may be NULL). Returns 0, or
+ * prints a warning and returns -1: the change itself stands.
+ */
+int	ctl_record_admin(struct ctl *c, const char *customer);
+
+/* Nouns: argv[0] is the noun itself. Return an exit status. */
+int	ctl_plan_main(struct ctl *c, int argc, char **argv);
+int	ctl_customer_main(struct ctl *c, int argc, char **argv);
+int	ctl_evidence_main(struct ctl *c, int argc, char **argv);
+
+#endif

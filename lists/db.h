@@ -1,0 +1,102 @@
+/*
+ * db - the LMDB environment of aup-milter (the only user of lmdb.h)
+ *
+ * One environment (a directory), with named tables. The daemon and aupctl
+ * open the same environment at once; LMDB's lock file makes that safe, and
+ * readers never block the single writer. The environment is opened with
+ * MDB_NOTLS so read transactions may run on libmilter's pooled threads.
+ *
+ * Recoverable LMDB conditions are handled here, Postfix slmdb style, so the
+ * callers never see them: MDB_MAP_FULL grows the map (up to the configured
+ * maximum) and retries the write; MDB_MAP_RESIZED adopts the new size;
+ * MDB_READERS_FULL clears stale reader slots and retries. Stale readers of
+ * dead processes are also cleared at open and by db_maintain().
+ *
+ * Lifetimes: data returned by db_get() and iteration points into the map
+ * and is valid only until the transaction ends: copy before db_commit() /
+ * db_abort(). No transaction may be held across milter callbacks.
+ *
+ * Threads: a struct db is shared by all threads. A struct db_txn belongs
+ * to one thread. Write transactions are serialised by LMDB.
+ *
+ * Durability: full sync at commit (no MDB_NOSYNC / MDB_NOMETASYNC), so a
+ * committed change survives a crash or kill -9 of any process.
+ *
+ * Errors: actions return 0 / -1; lookups -1 error / 0 miss / 1 hit. The
+ * last error text of a transaction is kept in it (db_txn_error()).
+ */
+#ifndef AUP_DB_H
+#define AUP_DB_H
+
+#include <stddef.h>
+
+enum db_table {
+	DB_META,	/* "schema" -> version, other bookkeeping */
+	DB_PLANS,	/* plan name -> encoded plan (custdb.c) */
+	DB_CUSTOMERS,	/* customer id -> encoded customer (custdb.c) */
+	DB_LOGINS,	/* login -> customer id */
+	DB_CUST_LOGINS,	/* "id\0login" -> "" (per-customer listing) */
+	DB_NETWORKS,	/* family|masked addr|plen -> customer id */
+	DB_CUST_NETS,	/* "id\0" family|addr|plen -> "" */
+	DB_DOMAINS,	/* "id\0domain" -> flags */
+	DB_NTABLES
+};
+
+struct db;
+struct db_txn;
+
+/*
+ * Open (creating if needed) the environment in directory dir. mapsize and
+ * maxsize are bytes: the initial map and the most it may grow to. readonly
+ * opens for reading only. NULL on error with err set.
+ */
+struct db *db_open(const char *dir, size_t mapsize, size_t maxsize,
+	    int readonly, char *err, size_t errlen);
+void	db_close(struct db *db);	/* NULL is a no-op */
+
+/* Clear reader slots of dead processes; returns how many, or -1. */
+int	db_maintain(struct db *db);
+
+/* Begin a read-only transaction; NULL on error with err set. */
+struct db_txn *db_read_begin(struct db *db, char *err, size_t errlen);
+/* End a read-only transaction (NULL is a no-op). */
+void	db_read_end(struct db_txn *txn);
+
+/*
+ * Run fn inside one write transaction and commit it. fn returns 0 to
+ * commit or -1 to abort (it explains why in the txn with db_txn_fail()).
+ * On MDB_MAP_FULL the map is grown and fn is run again from the start, so
+ * fn must not keep side effects outside the transaction. Returns 0 when
+ * committed, -1 otherwise with err set (fn's reason or LMDB's).
+ */
+int	db_write(struct db *db, int (*fn)(struct db_txn *, void *), void *arg,
+	    char *err, size_t errlen);
+
+/* Record why fn failed; returns -1 for use as "return db_txn_fail(...)". */
+int	db_txn_fail(struct db_txn *txn, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+const char *db_txn_error(const struct db_txn *txn);
+
+/* -1 error / 0 miss / 1 hit. *val is valid until the transaction ends. */
+int	db_get(struct db_txn *txn, enum db_table t, const void *key,
+	    size_t klen, const void **val, size_t *vlen);
+/* 0 / -1. Write transactions only. */
+int	db_put(struct db_txn *txn, enum db_table t, const void *key,
+	    size_t klen, const void *val, size_t vlen);
+/* 1 deleted / 0 was absent / -1 error. */
+int	db_del(struct db_txn *txn, enum db_table t, const void *key,
+	    size_t klen);
+
+/*
+ * Call fn for every key starting with prefix (plen 0: every key), in key
+ * order, until fn returns non-zero. Returns -1 on error, else the last
+ * value fn returned (0 when it visited everything).
+ */
+int	db_iter(struct db_txn *txn, enum db_table t, const void *prefix,
+	    size_t plen, int (*fn)(const void *key, size_t klen,
+	    const void *val, size_t vlen, void *arg), void *arg);
+
+/* Entries in a table, -1 on error. */
+long	db_count(struct db_txn *txn, enum db_table t);
+
+#endif

@@ -1,0 +1,268 @@
+/*
+ * aup-milter - outbound acceptable-use policy milter (daemon entry point)
+ *
+ * Startup: parse the config (exit 78 EX_CONFIG with FILE:LINE: reason on
+ * any problem; -n stops there), open the milter socket, drop privileges,
+ * open the database and the evidence log, detach unless -f, then run
+ * libmilter. libmilter owns SIGHUP, SIGTERM and SIGINT (stop); SIGUSR1 is
+ * ours: a housekeeping thread reloads the config and reopens the evidence
+ * log on it, and clears stale LMDB readers once a minute.
+ * Errors: startup failures exit with a sysexits code and one clear line.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libmilter/mfapi.h>
+
+#include "callbacks.h"
+#include "config.h"
+#include "db.h"
+#include "engine.h"
+#include "evidence.h"
+#include "log.h"
+
+#define AUP_VERSION		"0.1.0"
+#define AUP_DEFAULT_CONFIG	"/etc/aup-milter/aup-milter.conf"
+#define AUP_HOUSEKEEPING_SECS	60
+
+static struct db *main_db;
+static struct evidence *main_ev;
+
+static void
+main_usage(FILE *fp)
+{
+	fprintf(fp, "usage: aup-milter [-f] [-n] [-c FILE]\n"
+	    "  -c FILE  configuration file (default %s)\n"
+	    "  -f       stay in the foreground, log to stderr too\n"
+	    "  -n       check the configuration and exit (0 good, 78 bad)\n"
+	    "  -V       print the version\n", AUP_DEFAULT_CONFIG);
+}
+
+/* Keys that need a restart: warn when a reload tries to change them. */
+static void
+main_check_fixed(const struct config *old, const struct config *new)
+{
+	if (strcmp(config_socket(old), config_socket(new)) != 0)
+		log_msg(LOG_WARNING, NULL, "reload: Socket changes need a "
+		    "restart; still serving %s", config_socket(old));
+	if (strcmp(config_database(old), config_database(new)) != 0)
+		log_msg(LOG_WARNING, NULL, "reload: Database changes need a "
+		    "restart; still using %s", config_database(old));
+	if (strcmp(config_evidence_log(old), config_evidence_log(new)) != 0)
+		log_msg(LOG_WARNING, NULL, "reload: EvidenceLog changes need "
+		    "a restart; still writing %s", config_evidence_log(old));
+}
+
+static void
+main_reload(const char *path)
+{
+	struct config *cfg, *old;
+	char err[1024];
+
+	if ((cfg = config_load(path, err, sizeof(err))) == NULL) {
+		log_msg(LOG_ERR, NULL, "reload refused, keeping the running "
+		    "configuration: %s", err);
+	} else {
+		old = config_current();
+		main_check_fixed(old, cfg);
+		config_unref(old);
+		config_swap(cfg);
+		log_msg(LOG_INFO, NULL, "configuration reloaded from %s", path);
+	}
+	if (evidence_reopen(main_ev, err, sizeof(err)) < 0)
+		log_msg(LOG_ERR, NULL, "evidence log reopen: %s", err);
+}
+
+static void *
+main_housekeeping(void *arg)
+{
+	const char *path = arg;
+	struct timespec ts = { AUP_HOUSEKEEPING_SECS, 0 };
+	sigset_t set;
+	int sig, n;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	for (;;) {
+		sig = sigtimedwait(&set, NULL, &ts);
+		if (sig == SIGUSR1)
+			main_reload(path);
+		else if (sig < 0 && errno == EAGAIN &&
+		    (n = db_maintain(main_db)) > 0)
+			log_msg(LOG_WARNING, NULL, "cleared %d stale database "
+			    "reader slot(s) of dead processes", n);
+	}
+	return NULL;
+}
+
+static int
+main_drop_privileges(const char *user)
+{
+	struct passwd *pw;
+
+	if (user == NULL || geteuid() != 0)
+		return 0;
+	if ((pw = getpwnam(user)) == NULL) {
+		log_msg(LOG_ERR, NULL, "UserID %s: no such user", user);
+		return -1;
+	}
+	if (setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 ||
+	    setuid(pw->pw_uid) < 0) {
+		log_msg(LOG_ERR, NULL, "cannot become %s: %s", user,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+main_write_pid(const char *path)
+{
+	FILE *fp;
+
+	if (path == NULL)
+		return 0;
+	if ((fp = fopen(path, "w")) == NULL) {
+		log_msg(LOG_ERR, NULL, "PidFile %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	fprintf(fp, "%ld\n", (long)getpid());
+	return fclose(fp) == 0 ? 0 : -1;
+}
+
+static int
+main_detach(void)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid < 0)
+		return -1;
+	if (pid > 0)
+		_exit(0);
+	if (setsid() < 0)
+		return -1;
+	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	return 0;
+}
+
+static int
+main_open_state(const struct config *cfg)
+{
+	char err[1024];
+
+	main_db = db_open(config_database(cfg), config_database_size(cfg),
+	    config_database_max_size(cfg), 0, err, sizeof(err));
+	if (main_db == NULL) {
+		log_msg(LOG_ERR, NULL, "%s", err);
+		return EX_CANTCREAT;
+	}
+	main_ev = evidence_open(config_evidence_log(cfg),
+	    config_evidence_sync(cfg), err, sizeof(err));
+	if (main_ev == NULL) {
+		log_msg(LOG_ERR, NULL, "%s", err);
+		return EX_CANTCREAT;
+	}
+	return 0;
+}
+
+static int
+main_serve(struct config *cfg, const char *path, int foreground)
+{
+	struct smfiDesc desc;
+	struct engine *eng;
+	pthread_t hk;
+	sigset_t set;
+	int rc;
+
+	callbacks_describe(&desc);
+	umask((mode_t)config_umask(cfg));
+	if (smfi_setconn((char *)config_socket(cfg)) != MI_SUCCESS ||
+	    smfi_register(desc) != MI_SUCCESS ||
+	    smfi_settimeout(config_milter_timeout(cfg)) != MI_SUCCESS ||
+	    smfi_opensocket(1) != MI_SUCCESS) {
+		log_msg(LOG_ERR, NULL, "cannot listen on %s (in use, or no "
+		    "permission?)", config_socket(cfg));
+		return EX_UNAVAILABLE;
+	}
+	if (main_drop_privileges(config_user(cfg)) < 0)
+		return EX_NOPERM;
+	if ((rc = main_open_state(cfg)) != 0)
+		return rc;
+	if (!foreground && main_detach() < 0)
+		return EX_OSERR;
+	if (main_write_pid(config_pid_file(cfg)) < 0)
+		return EX_CANTCREAT;
+	eng = engine_new(main_db, main_ev);
+	callbacks_set_engine(eng);
+	/* Blocked before libmilter starts threads, so only ours takes it. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	pthread_create(&hk, NULL, main_housekeeping, (void *)path);
+	pthread_detach(hk);
+	log_msg(LOG_INFO, NULL, "aup-milter %s listening on %s", AUP_VERSION,
+	    config_socket(cfg));
+	rc = smfi_main() == MI_SUCCESS ? EX_OK : EX_SOFTWARE;
+	log_msg(LOG_INFO, NULL, "stopping");
+	if (config_pid_file(cfg) != NULL)
+		unlink(config_pid_file(cfg));
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *path = AUP_DEFAULT_CONFIG;
+	int foreground = 0, check = 0, opt, rc;
+	struct config *cfg;
+	char err[1024];
+
+	while ((opt = getopt(argc, argv, "c:fnVh")) != -1) {
+		switch (opt) {
+		case 'c': path = optarg; break;
+		case 'f': foreground = 1; break;
+		case 'n': check = 1; break;
+		case 'V': printf("aup-milter %s\n", AUP_VERSION); return EX_OK;
+		case 'h': main_usage(stdout); return EX_OK;
+		default: main_usage(stderr); return EX_USAGE;
+		}
+	}
+	if (optind != argc) {
+		main_usage(stderr);
+		return EX_USAGE;
+	}
+	if ((cfg = config_load(path, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "aup-milter: %s\n", err);
+		return EX_CONFIG;
+	}
+	if (check) {
+		printf("aup-milter: %s: configuration OK\n", path);
+		config_unref(cfg);
+		return EX_OK;
+	}
+	log_open("aup-milter", (config_syslog(cfg) ? LOG_TO_SYSLOG : 0) |
+	    (foreground ? LOG_TO_STDERR : 0), config_log_level(cfg));
+	config_swap(config_ref(cfg));
+	rc = main_serve(cfg, path, foreground);
+	config_unref(cfg);
+	return rc;
+}

@@ -1,0 +1,386 @@
+/*
+ * session - one SMTP connection and its transactions (see engine.h)
+ *
+ * Each event extracts what it needs, runs the rules of its stage and says
+ * what to reply. Every path that ends a transaction goes through
+ * session_end_txn(), which writes the evidence record and frees the
+ * transaction, so no path forgets either.
+ * Threads: a session is used by one thread at a time; the engine's db and
+ * evidence are thread-safe.
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "envaddr.h"
+#include "log.h"
+#include "reply.h"
+#include "txn.h"
+#include "xalloc.h"
+
+struct engine *
+engine_new(struct db *db, struct evidence *ev)
+{
+	struct engine *eng = xcalloc(1, sizeof(*eng));
+
+	eng->db = db;
+	eng->ev = ev;
+	return eng;
+}
+
+void
+engine_free(struct engine *eng)
+{
+	free(eng);
+}
+
+static void
+verdict_clear(struct verdict *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->kind = VERDICT_CONTINUE;
+}
+
+static void
+session_set_logid(struct session *s)
+{
+	if (s->queue_id != NULL)
+		snprintf(s->logid, sizeof(s->logid), "%s %s", s->id,
+		    s->queue_id);
+	else
+		snprintf(s->logid, sizeof(s->logid), "%s", s->id);
+}
+
+struct session *
+session_new(struct engine *eng, const char *id, const struct cidr *client,
+    const char *addr_text, const char *name)
+{
+	struct session *s = xcalloc(1, sizeof(*s));
+
+	s->eng = eng;
+	snprintf(s->id, sizeof(s->id), "%s", id);
+	if (client != NULL) {
+		s->has_client = 1;
+		s->client = *client;
+	}
+	s->addr_text = addr_text != NULL ? xstrdup(addr_text) : NULL;
+	s->client_name = name != NULL ? xstrdup(name) : NULL;
+	session_set_logid(s);
+	return s;
+}
+
+const char *
+session_log_id(const struct session *s)
+{
+	return s->logid;
+}
+
+void
+session_helo(struct session *s, const char *helo)
+{
+	free(s->helo);
+	s->helo = xstrndup(helo, 255);
+}
+
+void
+session_queue_id(struct session *s, const char *qid)
+{
+	if (qid == NULL || *qid == '\0' ||
+	    (s->queue_id != NULL && strcmp(s->queue_id, qid) == 0))
+		return;
+	free(s->queue_id);
+	s->queue_id = xstrndup(qid, 64);
+	session_set_logid(s);
+}
+
+void
+txn_free(struct txn *t)
+{
+	if (t == NULL)
+		return;
+	for (size_t i = 0; i < t->nrcpts; i++)
+		free(t->rcpts[i]);
+	free(t->rcpts);
+	for (size_t i = 0; i < t->nrejected; i++) {
+		free(t->rejected[i].rcpt);
+		free(t->rejected[i].reply);
+	}
+	free(t->rejected);
+	for (size_t i = 0; i < t->nobserved; i++)
+		free(t->observed[i].detail);
+	free(t->observed);
+	free(t->mail_from);
+	free(t->auth);
+	free(t->header_from);
+	free(t->message_id);
+	free(t->subject);
+	config_unref(t->cfg);
+	free(t);
+}
+
+int
+txn_violation(struct txn *t, struct verdict *v, enum rule_id rule,
+    const char *code, const char *xcode, const char *fmt, ...)
+{
+	enum rule_action act = config_rule_action(t->cfg, rule);
+	char detail[VERDICT_TEXT_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	if (act == ACTION_LOG) {
+		t->observed = xrealloc(t->observed,
+		    (t->nobserved + 1) * sizeof(*t->observed));
+		t->observed[t->nobserved].rule = rule;
+		t->observed[t->nobserved].detail = xstrdup(detail);
+		t->nobserved++;
+		return 0;
+	}
+	reply_set(v, act, code, xcode, rule, t->ref, "%s", detail);
+	return 1;
+}
+
+/*
+ * End the transaction: record it and free it. A record that cannot be
+ * written is logged; the caller decides whether that changes the reply.
+ */
+static int
+session_end_txn(struct session *s, const char *action, const char *stage,
+    int rule, const struct verdict *v)
+{
+	char err[512];
+	int rc;
+
+	if (s->txn == NULL)
+		return 0;
+	rc = txn_record(s, action, stage, rule, v, err, sizeof(err));
+	if (rc < 0)
+		log_msg(LOG_ERR, s->logid, "evidence record %s not written: "
+		    "%s", s->txn->ref, err);
+	txn_free(s->txn);
+	s->txn = NULL;
+	free(s->queue_id);
+	s->queue_id = NULL;
+	session_set_logid(s);
+	return rc;
+}
+
+void
+session_abort(struct session *s)
+{
+	struct txn *t = s->txn;
+	struct verdict v;
+
+	if (t == NULL)
+		return;
+	/* Every recipient refused: the outcome is that refusal. */
+	if (t->nrcpts == 0 && t->nrejected > 0) {
+		const struct txn_rejected *last = &t->rejected[t->nrejected - 1];
+
+		verdict_clear(&v);
+		snprintf(v.code, sizeof(v.code), "%.3s", last->reply);
+		snprintf(v.xcode, sizeof(v.xcode), "%.*s",
+		    (int)strcspn(last->reply + 4, " "), last->reply + 4);
+		snprintf(v.text, sizeof(v.text), "%s",
+		    last->reply + 5 + strlen(v.xcode));
+		session_end_txn(s, v.code[0] == '4' ? "tempfail" : "reject",
+		    "rcpt", (int)last->rule, &v);
+		return;
+	}
+	session_end_txn(s, "abort", "abort", -1, NULL);
+}
+
+void
+session_free(struct session *s)
+{
+	if (s == NULL)
+		return;
+	session_abort(s);
+	free(s->addr_text);
+	free(s->client_name);
+	free(s->helo);
+	free(s->queue_id);
+	free(s);
+}
+
+/* Attribution and the customer's plan, at MAIL. -1 on a DB failure. */
+static int
+session_attribute(struct session *s, struct txn *t)
+{
+	char err[512];
+	struct db_txn *rt;
+	int r;
+
+	rt = db_read_begin(s->eng->db, err, sizeof(err));
+	if (rt == NULL) {
+		log_msg(LOG_ERR, s->logid, "database: %s", err);
+		return -1;
+	}
+	r = attrib_resolve(rt, t->auth, s->has_client ? &s->client : NULL,
+	    &t->attr);
+	if (r > 0)
+		r = custdb_customer_get(rt, t->attr.customer, &t->cust);
+	if (r > 0 && (r = custdb_plan_get(rt, t->cust.plan, &t->plan)) == 0) {
+		log_msg(LOG_WARNING, s->logid, "customer %s has unknown plan "
+		    "%s; using the default limits", t->cust.id, t->cust.plan);
+		plan_defaults(&t->plan, t->cust.plan);
+		r = 1;
+	}
+	if (r < 0)
+		log_msg(LOG_ERR, s->logid, "database: %s", db_txn_error(rt));
+	db_read_end(rt);
+	if (r == 0 && t->attr.by != ATTRIB_NONE) {
+		log_msg(LOG_WARNING, s->logid, "%s %s names customer %s, "
+		    "which does not exist", attrib_by_name(t->attr.by),
+		    t->attr.via, t->attr.customer);
+		memset(&t->attr, 0, sizeof(t->attr));
+	}
+	return r < 0 ? -1 : 0;
+}
+
+void
+session_mail(struct session *s, const char *sender, const char *auth,
+    const char *const *args, struct verdict *v)
+{
+	struct envaddr ea;
+	struct txn *t;
+
+	verdict_clear(v);
+	session_abort(s);	/* a new MAIL without RSET ends the last one */
+	t = s->txn = xcalloc(1, sizeof(*t));
+	if ((t->cfg = config_current()) == NULL)
+		abort();	/* the daemon installs a config before serving */
+	evidence_new_ref(t->ref);
+	t->mail_from = xstrdup(envaddr_parse(sender, &ea) == 0 ?
+	    ea.mailbox : sender);
+	t->auth = auth != NULL && *auth != '\0' ? xstrdup(auth) : NULL;
+	if (session_attribute(s, t) < 0) {
+		if (config_database_failure(t->cfg) == FAIL_ACCEPT) {
+			t->db_failed_open = 1;
+			return;
+		}
+		reply_tempfail(v, t->ref, "Policy database unavailable");
+		v->ends_txn = 1;
+		session_end_txn(s, "tempfail", "mail", -1, v);
+	}
+}
+
+static int
+txn_has_rcpt(const struct txn *t, const char *mailbox)
+{
+	for (size_t i = 0; i < t->nrcpts; i++)
+		if (strcmp(t->rcpts[i], mailbox) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+txn_add_rejected(struct txn *t, const char *rcpt, enum rule_id rule,
+    const struct verdict *v)
+{
+	char reply[VERDICT_TEXT_MAX + 16];
+
+	reply_format(v, reply, sizeof(reply));
+	t->rejected = xrealloc(t->rejected,
+	    (t->nrejected + 1) * sizeof(*t->rejected));
+	t->rejected[t->nrejected].rcpt = xstrdup(rcpt);
+	t->rejected[t->nrejected].rule = rule;
+	t->rejected[t->nrejected].reply = xstrdup(reply);
+	t->nrejected++;
+}
+
+void
+session_rcpt(struct session *s, const char *rcpt, const char *const *args,
+    struct verdict *v)
+{
+	struct txn *t = s->txn;
+	struct envaddr ea;
+	int rule = -1;
+
+	verdict_clear(v);
+	if (t == NULL)
+		return;
+	if (envaddr_parse(rcpt, &ea) < 0 || ea.mailbox[0] == '\0')
+		return;		/* the MTA has judged the syntax already */
+	if (txn_has_rcpt(t, ea.mailbox))
+		return;		/* the same recipient counts once */
+	if (rule_relay_rcpt(s, ea.domain, v))
+		rule = RULE_RELAY;
+	else if (rule_rcpt_cap_rcpt(s, v))
+		rule = RULE_RCPT_CAP;
+	if (rule >= 0) {
+		txn_add_rejected(t, ea.mailbox, (enum rule_id)rule, v);
+		log_msg(LOG_INFO, s->logid, "ref=%s rule=%s rcpt=<%s> "
+		    "reply=\"%s %s\"", t->ref, rule_name((enum rule_id)rule),
+		    ea.mailbox, v->code, v->xcode);
+		return;
+	}
+	t->rcpts = xrealloc(t->rcpts, (t->nrcpts + 1) * sizeof(*t->rcpts));
+	t->rcpts[t->nrcpts++] = xstrdup(ea.mailbox);
+}
+
+/* Keep the first value of a header, unfolded and bounded. */
+static void
+txn_keep_header(char **slot, const char *value)
+{
+	char *p, *q;
+
+	if (*slot != NULL)
+		return;
+	*slot = xstrndup(value, TXN_HEADER_MAX);
+	for (p = q = *slot; *p != '\0'; p++) {
+		if (*p == '\r' || *p == '\n')
+			continue;
+		*q++ = *p;
+	}
+	*q = '\0';
+	for (p = *slot; isspace((unsigned char)*p); p++)
+		;
+	memmove(*slot, p, strlen(p) + 1);
+}
+
+void
+session_header(struct session *s, const char *name, const char *value)
+{
+	struct txn *t = s->txn;
+
+	if (t == NULL)
+		return;
+	t->size += strlen(name) + strlen(value) + 4;
+	if (strcasecmp(name, "From") == 0) {
+		t->nfrom++;
+		txn_keep_header(&t->header_from, value);
+	} else if (strcasecmp(name, "Message-ID") == 0)
+		txn_keep_header(&t->message_id, value);
+	else if (strcasecmp(name, "Subject") == 0)
+		txn_keep_header(&t->subject, value);
+}
+
+void
+session_body(struct session *s, size_t len)
+{
+	if (s->txn != NULL)
+		s->txn->size += len;
+}
+
+void
+session_eom(struct session *s, struct verdict *v)
+{
+	char ref[EVIDENCE_REF_LEN + 1];
+	enum fail_mode on_fail;
+
+	verdict_clear(v);
+	v->ends_txn = 1;
+	if (s->txn == NULL)
+		return;
+	s->txn->size += 2;	/* the blank line between header and body */
+	snprintf(ref, sizeof(ref), "%s", s->txn->ref);
+	on_fail = config_evidence_failure(s->txn->cfg);
+	if (session_end_txn(s, "accept", "eom", -1, NULL) < 0 &&
+	    on_fail == FAIL_TEMPFAIL)
+		reply_tempfail(v, ref, "Evidence log unavailable");
+}
