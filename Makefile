@@ -92,3 +92,9 @@ clean:
 .PHONY: all check check-unit san-check layers install clean
 
 -include $(LIB_OBJ:.o=.d) $(MILTER_OBJ:.o=.d) $(CTL_OBJ:.o=.d)
+
+# Run the daemon in the foreground with the checkout's default config.
+run: $(O)/aup-milter $(O)/aupctl
+	@mkdir -p var
+	$(O)/aup-milter -f -c etc/aup-milter.conf
+.PHONY: run

@@ -18,6 +18,7 @@
 #ifndef AUP_CUSTDB_H
 #define AUP_CUSTDB_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cidr.h"
@@ -25,6 +26,7 @@
 
 #define CUSTDB_ID_MAX	64	/* buffer size for ids and plan names */
 #define CUSTDB_ADDR_MAX	256	/* buffer size for a contact address */
+#define CUSTDB_DOMAIN_MAX 254	/* buffer size for a normalized domain */
 
 enum plan_key {
 	PLAN_MAX_RCPTS_PER_MSG,
@@ -47,6 +49,8 @@ const char *plan_key_name(enum plan_key k);
 int	plan_key_lookup(const char *s);
 /* Fill p with the defaults (max_rcpts_per_msg 99, ...) and name. */
 void	plan_defaults(struct plan *p, const char *name);
+/* Largest value key k may take (warn_percent: 100; others: UINT64_MAX). */
+uint64_t plan_key_max(enum plan_key k);
 
 #define CUST_OWN_MAIL_SERVER	0x1
 
@@ -66,6 +70,14 @@ struct customer {
 
 /* 1 if s is a valid customer id or plan name. */
 int	custdb_valid_id(const char *s);
+/* 1 if s is a valid login: 1..255 bytes of printable ASCII, no space. */
+int	custdb_valid_login(const char *s);
+/*
+ * Lower-case in and cut one trailing dot into out (CUSTDB_DOMAIN_MAX
+ * bytes), checking it is a domain: LDH labels of 1..63 (xn-- included),
+ * no empty label, at most 253 in all. 0, or -1 if it is not a domain.
+ */
+int	custdb_domain_normalize(const char *in, char *out, size_t outlen);
 
 int	custdb_plan_get(struct db_txn *txn, const char *name, struct plan *p);
 int	custdb_plan_put(struct db_txn *txn, const struct plan *p);

@@ -4,7 +4,7 @@
  * One environment (a directory), with named tables. The daemon and aupctl
  * open the same environment at once; LMDB's lock file makes that safe, and
  * readers never block the single writer. The environment is opened with
- * MDB_NOTLS so read transactions may run on libmilter's pooled threads.
+ * MDB_NOTLS so read transactions may run on the milter's pooled threads.
  *
  * Recoverable LMDB conditions are handled here, Postfix slmdb style, so the
  * callers never see them: MDB_MAP_FULL grows the map (up to the configured
@@ -24,6 +24,9 @@
  *
  * Errors: actions return 0 / -1; lookups -1 error / 0 miss / 1 hit. The
  * last error text of a transaction is kept in it (db_txn_error()).
+ *
+ * A new table needs an enum db_table entry below and its name in
+ * db_table_names[] in db.c (db_open() refuses an unnamed one).
  */
 #ifndef AUP_DB_H
 #define AUP_DB_H
@@ -49,6 +52,10 @@ struct db_txn;
  * Open (creating if needed) the environment in directory dir. mapsize and
  * maxsize are bytes: the initial map and the most it may grow to. readonly
  * opens for reading only. NULL on error with err set.
+ * A writer creates dir (mode 0750) and the tables; a read-only opener
+ * reads tables that do not exist yet as empty. mapsize 0 means 16 MiB; a
+ * maxsize below mapsize means mapsize. The same environment may not be
+ * opened twice in one process (LMDB's locks would break): that is refused.
  */
 struct db *db_open(const char *dir, size_t mapsize, size_t maxsize,
 	    int readonly, char *err, size_t errlen);
@@ -68,6 +75,9 @@ void	db_read_end(struct db_txn *txn);
  * On MDB_MAP_FULL the map is grown and fn is run again from the start, so
  * fn must not keep side effects outside the transaction. Returns 0 when
  * committed, -1 otherwise with err set (fn's reason or LMDB's).
+ * Do not call it while the same thread holds a read transaction (never
+ * nest transactions in one thread): growing the map waits for every
+ * transaction of the process, and gives up with an error after 10 s.
  */
 int	db_write(struct db *db, int (*fn)(struct db_txn *, void *), void *arg,
 	    char *err, size_t errlen);
