@@ -213,9 +213,18 @@ main_serve(struct config *cfg, const char *path, int foreground)
 		return EX_CANTCREAT;
 	eng = engine_new(main_db, main_ev);
 	callbacks_set_engine(eng);
-	/* Blocked before libmilter starts threads, so only ours takes it. */
+	/*
+	 * Block the signals before any thread exists: SIGUSR1 is taken by our
+	 * housekeeping thread, the stop signals by libmilter's sigwait thread.
+	 * A thread with SIGTERM unblocked would let it kill the process
+	 * before libmilter could stop cleanly.
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	pthread_create(&hk, NULL, main_housekeeping, (void *)path);
 	pthread_detach(hk);
