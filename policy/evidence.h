@@ -124,4 +124,22 @@ long	evidence_search(const char *const *files, int nfiles,
 	    int (*fn)(const char *line, size_t len, void *arg), void *arg,
 	    char *err, size_t errlen);
 
+/*
+ * A whole log file in memory for verify and search: mmap(2) of a regular
+ * file, or read into a buffer for anything else (a pipe, "-" for standard
+ * input, e.g. "<(zcat evidence.log.2.gz)"). A live log's size is read
+ * under a shared flock of "<log>.head", so it never ends inside a record
+ * being written. data is NULL for an empty file. 0 / -1 with err naming
+ * the file.
+ */
+struct ev_map {
+	const char	*data;
+	size_t		 len;
+	int		 mapped;	/* 1: munmap, 0: free */
+};
+
+int	evidence_map(const char *path, struct ev_map *m, char *err,
+	    size_t errlen);
+void	evidence_unmap(struct ev_map *m);
+
 #endif
