@@ -63,14 +63,17 @@ $(O)/tests/unit/%.t: $(O)/tests/unit/%.o $(O)/tests/tap.o $(LIB)
 # The exact test command of the README and CI.
 # The end-to-end tests need root (a private Postfix master); E2E_STRICT
 # makes a missing tool a failure instead of a skip.
+# make check also fuzzes each parser briefly (bounded: seconds per target).
+CHECK_FUZZ_SECS ?= 8
 TEST_ENV = AUP_MILTER=$(CURDIR)/$(O)/aup-milter AUPCTL=$(CURDIR)/$(O)/aupctl \
 	   E2E_STRICT=1
 
 check: all layers
-	$(TEST_ENV) prove -f $(UNIT_BIN) tests/e2e/*.t
+	$(MAKE) fuzz FUZZ_SECS=$(CHECK_FUZZ_SECS)
+	$(TEST_ENV) prove -f $(UNIT_BIN) $(FUZZ_BIN) tests/e2e/*.t
 
 check-unit: all layers
-	prove -f $(UNIT_BIN)
+	prove -f $(UNIT_BIN) $(FUZZ_BIN)
 
 san-check:
 	$(MAKE) O=build-san SAN=1 CFLAGS="-O1 -g" check
@@ -103,3 +106,71 @@ run: $(O)/aup-milter $(O)/aupctl
 	@mkdir -p var
 	$(O)/aup-milter -f -c etc/aup-milter.conf
 .PHONY: run
+
+# ---- fuzz targets ---------------------------------------------------------
+#
+# One target per parser, tests/fuzz/fuzz_<name>.c, with its seed corpus in
+# tests/fuzz/corpus/<name>/. Linked with replay.c each is a TAP test,
+# $(O)/tests/fuzz/fuzz_<name>.t, that replays its corpus under the normal
+# compiler (and under SAN=1 in san-check):
+#   make fuzz            build with libFuzzer into $(FUZZ_O)/ and run each
+#                        target for FUZZ_SECS seconds; new inputs and crash
+#                        artifacts go to $(FUZZ_SCRATCH)/<name>/, never into
+#                        the repository (copy a crasher into its corpus by
+#                        hand once the bug is fixed).
+
+FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES = $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRC))
+FUZZ_BIN = $(patsubst tests/fuzz/%.c,$(O)/tests/fuzz/%.t,$(FUZZ_SRC))
+FUZZ_COMMON = $(O)/tests/fuzz/replay.o $(O)/tests/fuzz/fuzz.o $(O)/tests/tap.o
+
+all: $(FUZZ_BIN)
+
+$(O)/tests/fuzz/replay.o: ALL_CFLAGS += \
+	-DFUZZ_CORPUS='"$(CURDIR)/tests/fuzz/corpus"'
+
+$(O)/tests/fuzz/%.t: $(O)/tests/fuzz/%.o $(FUZZ_COMMON) $(LIB)
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS)
+
+FUZZ_O	?= build-fuzz
+FUZZ_CC	?= clang-14
+FUZZ_SECS ?= 20
+FUZZ_SCRATCH ?= $(or $(TMPDIR),/tmp)/aup-milter-fuzz
+FUZZ_CFLAGS = -O1 -g
+FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all \
+	   -fno-omit-frame-pointer
+
+# The library is built by a sub-make with O=$(FUZZ_O) and coverage
+# instrumentation; the targets are relinked every time (a second each).
+fuzz-build:
+	$(MAKE) O=$(FUZZ_O) CC=$(FUZZ_CC) CFLAGS="$(FUZZ_CFLAGS)" \
+	    SANFLAGS="-fsanitize=fuzzer-no-link $(FUZZ_SAN)" $(FUZZ_O)/libaup.a
+	@set -e; for n in $(FUZZ_NAMES); do \
+	    echo "$(FUZZ_CC) -fsanitize=fuzzer ... -o $(FUZZ_O)/fuzz_$$n"; \
+	    $(FUZZ_CC) -std=c11 -D_GNU_SOURCE $(WARN) $(FUZZ_CFLAGS) \
+		-fsanitize=fuzzer $(FUZZ_SAN) -Iutil -Ilists -Ipolicy \
+		-o $(FUZZ_O)/fuzz_$$n tests/fuzz/fuzz_$$n.c tests/fuzz/fuzz.c \
+		$(FUZZ_O)/libaup.a $(LDLIBS); \
+	done
+
+# Every target runs even when one crashes; the exit status says if any did.
+fuzz: fuzz-build
+	@fail=; for n in $(FUZZ_NAMES); do \
+	    mkdir -p $(FUZZ_SCRATCH)/$$n || exit 1; \
+	    echo "fuzz_$$n: $(FUZZ_SECS)s, new inputs in $(FUZZ_SCRATCH)/$$n"; \
+	    $(FUZZ_O)/fuzz_$$n -max_total_time=$(FUZZ_SECS) \
+		-print_final_stats=1 -artifact_prefix=$(FUZZ_SCRATCH)/$$n- \
+		$(FUZZ_SCRATCH)/$$n tests/fuzz/corpus/$$n || fail="$$fail $$n"; \
+	done; \
+	if [ -n "$$fail" ]; then \
+	    echo "fuzz: crashed:$$fail (artifacts in $(FUZZ_SCRATCH))"; exit 1; \
+	fi
+
+clean-fuzz:
+	rm -rf $(FUZZ_O)
+
+clean: clean-fuzz
+
+.PHONY: fuzz fuzz-build clean-fuzz
+
+-include $(FUZZ_BIN:.t=.d) $(FUZZ_COMMON:.o=.d)

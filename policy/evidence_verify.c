@@ -204,12 +204,13 @@ static int
 evv_buf(const char *data, size_t len, char *prev,
     struct ev_verify_result *res)
 {
-	const char *p = data, *end = data + len, *nl, *why;
+	const char *p = data, *end, *nl, *why;
 	char hash[SHA256_HEX_LEN + 1];
 	long lineno = 0;
 
 	if (len == 0)
-		return 0;
+		return 0;	/* an empty file maps to NULL */
+	end = data + len;
 	while (p < end) {
 		lineno++;
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)

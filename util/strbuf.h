@@ -29,7 +29,8 @@ void	strbuf_adds(struct strbuf *sb, const char *s);
 void	strbuf_addc(struct strbuf *sb, char c);
 void	strbuf_addf(struct strbuf *sb, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
-void	strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
+void	strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
+	    __attribute__((format(printf, 2, 0)));
 /* Hand the string over to the caller (who frees it); sb is emptied. */
 char	*strbuf_detach(struct strbuf *sb);
 /* Pointer to the contents ("" for a never-used buffer). */
