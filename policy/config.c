@@ -446,52 +446,69 @@ cf_init(struct config *cfg, const char *path)
 }
 
 static int
-cf_parse_file(struct config *cfg, FILE *fp, unsigned char *seen, char *err,
-    size_t errlen)
+cf_parse_line(struct config *cfg, char *line, long lineno,
+    unsigned char *seen, char *err, size_t errlen)
 {
-	char line[CF_LINE_MAX], why[512], *key, *val;
-	long lineno = 0;
+	char why[512], *key, *val;
 	int r;
 
-	while (fgets(line, sizeof(line), fp) != NULL) {
-		lineno++;
-		if (strchr(line, '\n') == NULL && !feof(fp)) {
-			snprintf(err, errlen, "%s:%ld: line longer than %d "
-			    "bytes", cfg->path, lineno, CF_LINE_MAX - 1);
-			return -1;
-		}
-		if ((r = cf_split(line, &key, &val)) == 0)
-			continue;
-		if (r < 0) {
-			snprintf(err, errlen, "%s:%ld: key '%s' has no value",
+	if ((r = cf_split(line, &key, &val)) == 0)
+		return 0;
+	if (r < 0) {
+		snprintf(err, errlen, "%s:%ld: key '%s' has no value",
+		    cfg->path, lineno, key);
+		return -1;
+	}
+	if (strncasecmp(key, "Rule.", 5) == 0) {
+		r = cf_set_rule(cfg, key, val, why, sizeof(why));
+	} else {
+		const struct cf_key *k = cf_find(key);
+
+		if (k == NULL) {
+			snprintf(err, errlen, "%s:%ld: unknown key '%s'",
 			    cfg->path, lineno, key);
 			return -1;
 		}
-		if (strncasecmp(key, "Rule.", 5) == 0) {
-			r = cf_set_rule(cfg, key, val, why, sizeof(why));
-		} else {
-			const struct cf_key *k = cf_find(key);
-
-			if (k == NULL) {
-				snprintf(err, errlen, "%s:%ld: unknown key "
-				    "'%s'", cfg->path, lineno, key);
-				return -1;
-			}
-			seen[k - cf_keys] = 1;
-			r = cf_set(cfg, k, val, why, sizeof(why));
-		}
-		if (r < 0) {
-			snprintf(err, errlen, "%s:%ld: %s: %s", cfg->path,
-			    lineno, key, why);
-			return -1;
-		}
+		seen[k - cf_keys] = 1;
+		r = cf_set(cfg, k, val, why, sizeof(why));
 	}
-	if (ferror(fp)) {
+	if (r < 0)
+		snprintf(err, errlen, "%s:%ld: %s: %s", cfg->path, lineno,
+		    key, why);
+	return r;
+}
+
+static int
+cf_parse_file(struct config *cfg, FILE *fp, unsigned char *seen, char *err,
+    size_t errlen)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	long lineno = 0;
+	int rc = 0;
+
+	while (rc == 0 && (n = getline(&line, &cap, fp)) >= 0) {
+		lineno++;
+		if (n >= CF_LINE_MAX) {
+			snprintf(err, errlen, "%s:%ld: line longer than %d "
+			    "bytes", cfg->path, lineno, CF_LINE_MAX - 1);
+			rc = -1;
+		} else if (memchr(line, '\0', (size_t)n) != NULL) {
+			snprintf(err, errlen, "%s:%ld: NUL byte in line",
+			    cfg->path, lineno);
+			rc = -1;
+		} else
+			rc = cf_parse_line(cfg, line, lineno, seen, err,
+			    errlen);
+	}
+	free(line);
+	if (rc == 0 && ferror(fp)) {
 		snprintf(err, errlen, "%s: read error: %s", cfg->path,
 		    strerror(errno));
-		return -1;
+		rc = -1;
 	}
-	return 0;
+	return rc;
 }
 
 struct config *
