@@ -1,0 +1,937 @@
+# lib.sh - end-to-end harness: a private Postfix on loopback (sourced by *.t)
+#
+# smtp client (swaks) -> private Postfix smtpd [-> milter] -> smtp-sink
+# with a private Dovecot as the SASL service.  Everything listens on
+# loopback only, on free ports picked at random; nothing reads or writes
+# /etc/postfix/main.cf, the system queue or the system Dovecot, and Postfix
+# never does DNS (smtp_dns_support_level=disabled, smtpd_peername_lookup=no).
+# Needs root (the Postfix master must start as root) and: postfix (3.4+ for
+# maillog_file), swaks, libio-socket-inet6-perl, dovecot-core, perl.
+#
+# Typical test:
+#   . "$(dirname "$0")/lib.sh"      # also sources tap.sh
+#   e2e_init; e2e_sink_start; e2e_sasl_start; e2e_add_user u@c.test pw
+#   e2e_milter_start "Socket inet:$MILTER_PORT@127.0.0.1
+#   ..."                            # optional
+#   e2e_postfix_start "inet:127.0.0.1:$MILTER_PORT"   # or no argument
+#   smtp_send --auth u@c.test:pw --from a@c.test --to x@y.test
+#   like "$(smtp_data_reply)" '^250 ' "accepted"
+#   wait_sink_count 1; is "$(sink_rcpts "$(smtp_queue_id)")" x@y.test
+#   done_testing                     # teardown runs from the EXIT trap
+#
+# SETUP AND TEARDOWN
+#   e2e_init
+#       Skips the test (skip_all) when not root or a tool is missing; with
+#       E2E_STRICT=1 it bails instead (use that in CI).  Creates E2E_DIR,
+#       picks ports and installs an EXIT trap that calls e2e_teardown.
+#       Sets: E2E_DIR, E2E_ROOT (repo root), E2E_HAVE_IPV6 (1|0),
+#       SMTPD_PORT, SINK_PORT, MILTER_PORT, E2E_SPARE_PORT (free, unused).
+#   e2e_teardown
+#       Stops Postfix, the milter, Dovecot and the sink (only processes this
+#       harness started, by pid), prints log tails if a test failed, and
+#       removes E2E_DIR unless E2E_KEEP=1.  Runs on EXIT; a test may define
+#       e2e_user_cleanup(), which is called first.
+#
+# SINK (smtp-sink on 127.0.0.1:$SINK_PORT, one dump file per transaction)
+#   e2e_sink_start         start it; sets SINK_PID, SINK_DIR
+#   sink_files [QID]       completed dump files, oldest first; with QID only
+#                          those whose Postfix Received: header names QID
+#   sink_count [QID]       number of completed transactions
+#   sink_rcpts [QID]       envelope recipients, one per line, no <>, in order
+#   sink_rcpt_count [QID]  number of envelope recipients
+#   sink_clear             delete completed dump files
+#   wait_sink_count N [SECS=15]
+#                          poll until sink_count >= N; 0, or 1 with a diag
+#   wait_sink_qid QID [SECS=15]
+#                          poll until a transaction of queue id QID is at the
+#                          sink; 0, or 1 with a diag and the QID's log lines
+#   A dump file holds X-Client-Addr (Postfix's address), X-Helo-Args,
+#   X-Mail-Args, one X-Rcpt-Args per recipient, then the message with the
+#   Received: header Postfix added (it shows the original client address).
+#   A file is "completed" when smtp-sink no longer holds it open; the sink
+#   closes it before it answers 250 to the final dot.
+#
+# SASL (private Dovecot, auth service only, passwd-file, PLAIN and LOGIN)
+#   e2e_sasl_start         start it; sets DOVECOT_PID, E2E_SASL_SOCKET
+#   e2e_add_user LOGIN PASSWORD
+#                          add or replace a user (no ':' in either); works
+#                          while running (Dovecot re-reads the file)
+#
+# POSTFIX (config dir $E2E_DIR/postfix/etc, queue $E2E_DIR/postfix/queue)
+#   e2e_postfix_start [MILTER_SPEC]
+#       Write main.cf/master.cf and start; returns when smtpd greets on
+#       127.0.0.1 (and ::1).  MILTER_SPEC (inet:127.0.0.1:PORT, unix:/path)
+#       sets smtpd_milters with milter_default_action=tempfail,
+#       milter_protocol=6 and the aup-milter macro lists.  SASL is enabled
+#       iff e2e_sasl_start ran.  Extra main.cf lines: $E2E_MAIN_CF_EXTRA.
+#       Macro lists may be overridden with E2E_MILTER_{CONNECT,HELO,MAIL,
+#       RCPT,DATA,EOH,EOM}_MACROS; milter timeouts with
+#       E2E_MILTER_{CONNECT,COMMAND,CONTENT}_TIMEOUT (default 10s/10s/30s).
+#       Sets POSTFIX_CONF_DIR, POSTFIX_QUEUE_DIR, E2E_MAILLOG.
+#   e2e_postfix_stop       stop and wait until the master has exited
+#   e2e_postfix_restart [MILTER_SPEC]
+#   e2e_postfix_reload     reload and wait until no pre-reload smtpd is left
+#   e2e_postconf 'name = value'...
+#                          edit main.cf and reload if running
+#   e2e_queue_count        messages in the private queue
+#   maillog_grep ERE       matching lines of Postfix's log
+#   maillog_wait ERE [SECS=10]
+#                          poll until a line matches; 0, or 1 with a diag
+#   maillog_qid QID        the log lines of one queue id
+#
+# MILTER (${AUP_MILTER:-$E2E_ROOT/aup-milter}, ${AUPCTL:-$E2E_ROOT/aupctl})
+#   e2e_milter_start CONFIG_TEXT
+#       Write CONFIG_TEXT to $MILTER_CONF and run "$AUP_MILTER -f -c
+#       $MILTER_CONF" (extra args: $E2E_MILTER_ARGS), output to $MILTER_LOG;
+#       returns once its Socket (inet:PORT@HOST, inet6:PORT@HOST, unix:PATH,
+#       local:PATH) accepts a connection; bails with the log tail if it
+#       exits or is not ready within $E2E_MILTER_WAIT seconds (10).
+#       Sets MILTER_PID, MILTER_CONF, MILTER_LOG, MILTER_SOCKET.
+#   e2e_milter_stop        SIGTERM, wait (SIGKILL after 10 s); sets
+#                          MILTER_EXIT to its exit status; returns 0
+#   e2e_milter_kill [SIG]  signal it (default KILL) and reap it
+#   e2e_milter_reload      SIGUSR1
+#   aupctl_run ARGS...     "$AUPCTL" -c "$MILTER_CONF" ARGS...; passes
+#                          stdout, stderr and exit status through
+#
+# SMTP CLIENT
+#   smtp_send [options] [-- extra swaks options]
+#       --from ADDR (default sender@customer.test)
+#       --to LIST   comma-separated (default rcpt@example.net); 1000+ is fine
+#       --auth LOGIN:PASSWORD   AUTH PLAIN (--auth-login for AUTH LOGIN)
+#       --server ADDR (127.0.0.1 | ::1; default 127.0.0.1) --port N
+#       --local-interface ADDR  source address, e.g. 127.0.0.2 or ::1
+#       --helo NAME  --header 'Name: value' (repeatable; replaces swaks' own header of that name)  --body TEXT
+#       --data FILE  send FILE verbatim as DATA (no swaks headers)
+#       --pipeline   use ESMTP PIPELINING
+#       --log FILE   transcript file (default $E2E_DIR/smtp.N.log)
+#       Sets SMTP_LOG (transcript) and SMTP_RC (swaks exit status: 0 ok,
+#       23 MAIL refused, 24 every RCPT refused, 25 DATA refused, 26 final dot
+#       refused, 28 AUTH failed, 21 banner, 6 connection lost, 2 connect).
+#       Returns SMTP_RC.  swaks carries on after a refused RCPT and sends
+#       DATA if one RCPT was accepted; if all are refused it sends QUIT.
+#   Reply extractors (default: the last transcript, or LOG):
+#       smtp_replies [LOG]       "VERB<TAB>reply" per reply, in order; VERB
+#                                is CONNECT for the banner, DOT for the end
+#                                of DATA, else the command word
+#       smtp_banner_reply, smtp_ehlo_reply, smtp_auth_reply,
+#       smtp_mail_reply, smtp_data_cmd_reply (reply to "DATA"),
+#       smtp_data_reply (reply to the final dot)       [LOG] -> one line
+#       smtp_rcpt_replies [LOG]  one line per RCPT, in the order sent
+#       smtp_queue_id [LOG]      the id from "250 ... queued as ID"
+#       A reply is one line: a multi-line reply's lines are joined with
+#       " " after the first line's "NNN-" becomes "NNN " and the "NNN-"
+#       / "NNN " prefix of later lines is dropped.  Empty if never sent.
+#
+# OTHER
+#   e2e_log_tail FILE [N]    diag the last N (40) lines of FILE
+#   e2e_wait_tcp HOST PORT [SECS]    0 once a TCP connect succeeds
+#
+# Ports come from 20000-32767 (below Linux's ephemeral range), checked free
+# on 127.0.0.1 and ::1.  Only loopback addresses are ever used.
+
+# shellcheck disable=SC2034  # globals are the interface
+
+E2E_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+E2E_ROOT=$(cd "$E2E_LIB_DIR/../.." && pwd)
+# shellcheck source=tests/e2e/tap.sh
+. "$E2E_LIB_DIR/tap.sh"
+
+E2E_DIR=
+E2E_HAVE_IPV6=0
+SMTPD_PORT= SINK_PORT= MILTER_PORT= E2E_SPARE_PORT=
+SINK_PID= SINK_DIR=
+DOVECOT_PID= E2E_SASL_SOCKET=
+POSTFIX_CONF_DIR= POSTFIX_QUEUE_DIR= E2E_MAILLOG=
+MILTER_PID= MILTER_CONF= MILTER_LOG= MILTER_SOCKET= MILTER_EXIT=
+SMTP_LOG= SMTP_RC= E2E_SMTP_SEQ=0
+E2E_SINK_USER=${E2E_SINK_USER:-nobody}
+AUP_MILTER=${AUP_MILTER:-$E2E_ROOT/aup-milter}
+AUPCTL=${AUPCTL:-$E2E_ROOT/aupctl}
+
+# ---------------------------------------------------------------- helpers
+
+# _e2e_need_or_skip REASON: skip the test, or bail under E2E_STRICT=1
+_e2e_need_or_skip() {
+	if [ "${E2E_STRICT:-0}" = 1 ]; then
+		bail "$1"
+	fi
+	skip_all "$1"
+}
+
+e2e_log_tail() {
+	local f=$1 n=${2:-40}
+	if [ -s "$f" ]; then
+		diag "---- last $n lines of $f ----"
+		diag "$(tail -n "$n" "$f")"
+	else
+		diag "---- $f: missing or empty ----"
+	fi
+}
+
+# _e2e_bail REASON FILE...: show the tails of FILEs, then bail
+_e2e_bail() {
+	local why=$1 f
+	shift
+	for f in "$@"; do
+		e2e_log_tail "$f" 30
+	done
+	bail "$why"
+}
+
+# _e2e_sleep: a short poll interval (fractional sleep is GNU coreutils)
+_e2e_sleep() { sleep "${1:-0.1}"; }
+
+# _e2e_pick_ports N: print N distinct free TCP ports, one per line
+_e2e_pick_ports() {
+	perl -MIO::Socket::IP -e '
+		my ($n, $v6) = @ARGV; my %seen; my @got;
+		for (1 .. 2000) {
+			last if @got == $n;
+			my $p = 20000 + int(rand(12768));
+			next if $seen{$p}++;
+			my $ok = 1;
+			for my $a ("127.0.0.1", $v6 ? ("::1") : ()) {
+				my $s = IO::Socket::IP->new(LocalHost => $a,
+				    LocalPort => $p, Listen => 1, ReuseAddr => 1);
+				if (!$s) { $ok = 0; last }
+				close $s;
+			}
+			push @got, $p if $ok;
+		}
+		die "no free ports\n" unless @got == $n;
+		print "$_\n" for @got;' "$1" "$E2E_HAVE_IPV6"
+}
+
+# e2e_wait_tcp HOST PORT [SECS]: 0 once a TCP connection succeeds
+e2e_wait_tcp() {
+	perl -MIO::Socket::IP -MTime::HiRes=sleep,time -e '
+		my ($h, $p, $t) = @ARGV; my $end = time + $t;
+		while (time < $end) {
+			my $s = IO::Socket::IP->new(PeerHost => $h, PeerPort => $p,
+			    Timeout => 1);
+			if ($s) { close $s; exit 0 }
+			sleep 0.05;
+		}
+		exit 1;' "$1" "$2" "${3:-10}"
+}
+
+# _e2e_wait_unix PATH [SECS]: 0 once a unix-socket connection succeeds
+_e2e_wait_unix() {
+	perl -MIO::Socket::UNIX -MTime::HiRes=sleep,time -e '
+		my ($path, $t) = @ARGV; my $end = time + $t;
+		while (time < $end) {
+			my $s = IO::Socket::UNIX->new(Peer => $path);
+			if ($s) { close $s; exit 0 }
+			sleep 0.05;
+		}
+		exit 1;' "$1" "${2:-10}"
+}
+
+# _e2e_wait_unix_pid PATH PID [SECS]: like _e2e_wait_unix, 1 early if PID dies
+_e2e_wait_unix_pid() {
+	local path=$1 pid=$2 secs=${3:-10} i
+	for ((i = 0; i < secs * 10; i++)); do
+		_e2e_running "$pid" || return 1
+		[ -S "$path" ] && _e2e_wait_unix "$path" 0.1 && return 0
+		_e2e_sleep
+	done
+	return 1
+}
+
+# _e2e_wait_smtp HOST PORT [SECS]: 0 once the server sends a 220 greeting
+_e2e_wait_smtp() {
+	perl -MIO::Socket::IP -MTime::HiRes=sleep,time -e '
+		my ($h, $p, $t) = @ARGV; my $end = time + $t;
+		while (time < $end) {
+			my $s = IO::Socket::IP->new(PeerHost => $h, PeerPort => $p,
+			    Timeout => 2);
+			if ($s) {
+				# a throttled master accepts but never greets: time out
+				my $l = eval {
+					local $SIG{ALRM} = sub { die "timeout\n" };
+					alarm 2; my $r = <$s>; alarm 0; $r;
+				};
+				if (defined $l && $l =~ /^220 /) {
+					print $s "QUIT\r\n"; close $s; exit 0;
+				}
+				close $s;
+			}
+			sleep 0.1;
+		}
+		exit 1;' "$1" "$2" "${3:-10}"
+}
+
+# _e2e_pid_alive PID: the pid exists (a zombie child still does)
+_e2e_pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
+
+# _e2e_running PID: the pid exists and is not a zombie
+_e2e_running() {
+	_e2e_pid_alive "${1:-}" || return 1
+	case $(ps -o stat= -p "$1" 2>/dev/null) in Z*) return 1 ;; esac
+	return 0
+}
+
+# _e2e_stop_pid PID [SECS=10]: TERM, wait, KILL; reap if it is our child
+_e2e_stop_pid() {
+	local pid=$1 secs=${2:-10} i
+	_e2e_pid_alive "$pid" || { wait "$pid" 2>/dev/null; return 0; }
+	kill -TERM "$pid" 2>/dev/null
+	for ((i = 0; i < secs * 10; i++)); do
+		_e2e_running "$pid" || break
+		_e2e_sleep
+	done
+	_e2e_running "$pid" && kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+}
+
+# ---------------------------------------------------------------- init
+
+e2e_init() {
+	local t ports d
+	if [ "$(id -u)" != 0 ]; then
+		_e2e_need_or_skip "needs root: a Postfix master must start as root"
+	fi
+	for t in postfix postconf postqueue smtp-sink swaks perl ps; do
+		command -v "$t" >/dev/null 2>&1 ||
+			_e2e_need_or_skip "$t not installed (see tests/e2e/lib.sh)"
+	done
+	id "$E2E_SINK_USER" >/dev/null 2>&1 ||
+		_e2e_need_or_skip "user $E2E_SINK_USER missing (E2E_SINK_USER)"
+	id postfix >/dev/null 2>&1 ||
+		_e2e_need_or_skip "user postfix missing (install postfix)"
+
+	E2E_DIR=$(mktemp -d "${TMPDIR:-/tmp}/aup-e2e.XXXXXX") ||
+		bail "mktemp -d under ${TMPDIR:-/tmp} failed"
+	E2E_DIR=$(cd "$E2E_DIR" && pwd -P)
+	trap e2e_teardown EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	chmod 0755 "$E2E_DIR"
+	# postfix and dovecot users must reach sockets and files in E2E_DIR
+	d=$E2E_DIR
+	while [ "$d" != / ]; do
+		d=$(dirname "$d")
+		if [ -z "$(find "$d" -maxdepth 0 -perm -0001)" ]; then
+			bail "$d is not world-searchable: set TMPDIR to e.g. /tmp"
+		fi
+	done
+	# sockets live in E2E_DIR: sun_path holds 108 bytes
+	if [ "${#E2E_DIR}" -gt 60 ]; then
+		bail "E2E_DIR path too long for unix sockets: $E2E_DIR"
+	fi
+
+	if perl -MIO::Socket::IP -e 'IO::Socket::IP->new(LocalHost => "::1",
+	    LocalPort => 0, Listen => 1) or exit 1' 2>/dev/null &&
+		perl -MIO::Socket::INET6 -e 1 2>/dev/null; then
+		E2E_HAVE_IPV6=1
+	else
+		E2E_HAVE_IPV6=0
+	fi
+
+	ports=$(_e2e_pick_ports 4) || bail "cannot find free loopback ports"
+	# shellcheck disable=SC2086
+	set -- $ports
+	SMTPD_PORT=$1 SINK_PORT=$2 MILTER_PORT=$3 E2E_SPARE_PORT=$4
+	note "E2E_DIR=$E2E_DIR smtpd=$SMTPD_PORT sink=$SINK_PORT milter=$MILTER_PORT ipv6=$E2E_HAVE_IPV6"
+}
+
+e2e_teardown() {
+	local rc=$?
+	trap - EXIT INT TERM
+	if declare -F e2e_user_cleanup >/dev/null; then
+		e2e_user_cleanup
+	fi
+	[ -n "$E2E_DIR" ] || return "$rc"
+	if [ -n "$POSTFIX_CONF_DIR" ]; then
+		e2e_postfix_stop >/dev/null 2>&1
+	fi
+	if [ -n "$MILTER_PID" ]; then
+		_e2e_stop_pid "$MILTER_PID"
+	fi
+	if [ -n "$DOVECOT_PID" ]; then
+		_e2e_stop_pid "$DOVECOT_PID"
+	fi
+	if [ -n "$SINK_PID" ]; then
+		_e2e_stop_pid "$SINK_PID"
+	fi
+	if [ "$TAP_FAILED" -gt 0 ] || [ "$rc" != 0 ]; then
+		e2e_log_tail "$E2E_DIR/maillog"
+		[ -n "$MILTER_LOG" ] && e2e_log_tail "$MILTER_LOG"
+		[ -n "$DOVECOT_PID" ] && e2e_log_tail "$E2E_DIR/dovecot.log" 20
+		[ -n "$SMTP_LOG" ] && e2e_log_tail "$SMTP_LOG" 30
+	fi
+	if [ "${E2E_KEEP:-0}" = 1 ]; then
+		diag "E2E_KEEP=1: kept $E2E_DIR"
+	else
+		rm -rf "$E2E_DIR"
+	fi
+	return "$rc"
+}
+
+# ---------------------------------------------------------------- sink
+
+e2e_sink_start() {
+	SINK_DIR=$E2E_DIR/sink
+	mkdir -p "$SINK_DIR"
+	chown "$E2E_SINK_USER" "$SINK_DIR"
+	# -d: one file per transaction, named TEMPLATE + 8 hex digits; -u is
+	# required as root; -h names the sink in its own Received: line.
+	smtp-sink -u "$E2E_SINK_USER" -h sink.test -t 60 \
+		-d "$SINK_DIR/%Y%m%d%H%M%S." \
+		"127.0.0.1:$SINK_PORT" 256 >"$E2E_DIR/sink.log" 2>&1 &
+	SINK_PID=$!
+	if ! e2e_wait_tcp 127.0.0.1 "$SINK_PORT" 10; then
+		_e2e_bail "smtp-sink did not start on 127.0.0.1:$SINK_PORT" \
+			"$E2E_DIR/sink.log"
+	fi
+}
+
+# sink_files [QID]: completed dump files, oldest first
+sink_files() {
+	local qid=${1:-} f open=" " fd
+	[ -n "$SINK_DIR" ] || return 0
+	if _e2e_pid_alive "$SINK_PID"; then
+		for fd in /proc/"$SINK_PID"/fd/*; do
+			open+="$(readlink "$fd" 2>/dev/null) "
+		done
+	fi
+	# ls -tr: mtime order (the sink writes a file until its transaction ends)
+	while IFS= read -r f; do
+		[ -n "$f" ] || continue
+		f=$SINK_DIR/$f
+		case $open in *" $f "*) continue ;; esac
+		if [ -n "$qid" ] &&
+			! grep -Eq "^[[:space:]]+by relay\.test \(Postfix\) with [A-Z]+ id $qid(;|\$)" "$f"; then
+			continue
+		fi
+		printf '%s\n' "$f"
+	done < <(ls -1tr "$SINK_DIR" 2>/dev/null)
+}
+
+sink_count() {
+	sink_files "${1:-}" | wc -l
+}
+
+sink_rcpts() {
+	local f
+	sink_files "${1:-}" | while IFS= read -r f; do
+		sed -n 's/^X-Rcpt-Args: *<\([^>]*\)>.*/\1/p' "$f"
+	done
+}
+
+sink_rcpt_count() {
+	sink_rcpts "${1:-}" | wc -l
+}
+
+sink_clear() {
+	local f
+	sink_files | while IFS= read -r f; do
+		rm -f "$f"
+	done
+}
+
+wait_sink_count() {
+	local want=$1 secs=${2:-15} i n
+	for ((i = 0; i < secs * 10; i++)); do
+		n=$(sink_count)
+		[ "$n" -ge "$want" ] && return 0
+		_e2e_sleep
+	done
+	diag "wait_sink_count: $n transaction(s) at the sink after ${secs}s, wanted $want"
+	[ -n "$POSTFIX_CONF_DIR" ] && diag "$(postqueue -c "$POSTFIX_CONF_DIR" -p 2>&1 | tail -n 20)"
+	return 1
+}
+
+wait_sink_qid() {
+	local qid=$1 secs=${2:-15} i
+	for ((i = 0; i < secs * 10; i++)); do
+		[ "$(sink_count "$qid")" -ge 1 ] && return 0
+		_e2e_sleep
+	done
+	diag "wait_sink_qid: nothing from queue id $qid at the sink after ${secs}s"
+	[ -n "$E2E_MAILLOG" ] && diag "$(maillog_qid "$qid")"
+	return 1
+}
+
+# ---------------------------------------------------------------- sasl
+
+e2e_sasl_start() {
+	local dc=$E2E_DIR/dovecot
+	command -v dovecot >/dev/null 2>&1 ||
+		_e2e_need_or_skip "dovecot not installed (apt-get install dovecot-core)"
+	mkdir -p "$dc/run" "$dc/state"
+	: >>"$dc/passwd"
+	chmod 0644 "$dc/passwd"
+	E2E_SASL_SOCKET=$dc/auth-postfix
+	# No protocols and no listeners: only the auth service runs.  base_dir,
+	# state_dir and logs are private, so the system Dovecot is untouched.
+	cat >"$dc/dovecot.conf" <<-EOF
+		instance_name = aup-e2e-$$
+		base_dir = $dc/run
+		state_dir = $dc/state
+		protocols =
+		ssl = no
+		log_path = $E2E_DIR/dovecot.log
+		info_log_path = $E2E_DIR/dovecot.log
+		disable_plaintext_auth = no
+		auth_mechanisms = plain login
+		auth_verbose = yes
+		auth_cache_size = 0
+		passdb {
+		  driver = passwd-file
+		  args = scheme=PLAIN username_format=%u $dc/passwd
+		}
+		userdb {
+		  driver = static
+		  args = uid=nobody gid=nogroup home=/nonexistent
+		}
+		service auth {
+		  unix_listener $E2E_SASL_SOCKET {
+		    mode = 0660
+		    user = postfix
+		    group = postfix
+		  }
+		}
+	EOF
+	dovecot -F -c "$dc/dovecot.conf" >"$E2E_DIR/dovecot.out" 2>&1 &
+	DOVECOT_PID=$!
+	if ! _e2e_wait_unix_pid "$E2E_SASL_SOCKET" "$DOVECOT_PID" 10; then
+		_e2e_bail "dovecot auth socket $E2E_SASL_SOCKET not ready" \
+			"$E2E_DIR/dovecot.out" "$E2E_DIR/dovecot.log"
+	fi
+}
+
+e2e_add_user() {
+	local login=$1 pass=$2 f=$E2E_DIR/dovecot/passwd tmp
+	case $login$pass in
+	*:* | *$'\n'*) bail "e2e_add_user: no ':' or newline in login/password" ;;
+	esac
+	tmp=$f.tmp.$$
+	{
+		awk -F: -v l="$login" '$1 != l' "$f"
+		printf '%s:{PLAIN}%s\n' "$login" "$pass"
+	} >"$tmp"
+	# rewrite in place: Dovecot notices the new mtime/size on next lookup
+	cat "$tmp" >"$f"
+	rm -f "$tmp"
+}
+
+# ---------------------------------------------------------------- postfix
+
+_e2e_postfix_write_conf() {
+	local milter=${1:-} pf=$E2E_DIR/postfix inet_if inet_proto
+	POSTFIX_CONF_DIR=$pf/etc
+	POSTFIX_QUEUE_DIR=$pf/queue
+	E2E_MAILLOG=$E2E_DIR/maillog
+	mkdir -p "$POSTFIX_CONF_DIR" "$POSTFIX_QUEUE_DIR" "$pf/data"
+	# postfix-script only fixes what it creates: data_directory holds
+	# master.lock and must belong to mail_owner
+	chown postfix "$pf/data"
+	chmod 0700 "$pf/data"
+	if [ "$E2E_HAVE_IPV6" = 1 ]; then
+		inet_if='127.0.0.1, [::1]' inet_proto=all
+	else
+		inet_if='127.0.0.1' inet_proto=ipv4
+	fi
+	cat >"$POSTFIX_CONF_DIR/main.cf" <<-EOF
+		# private aup-milter e2e instance: generated by tests/e2e/lib.sh
+		compatibility_level = 3.6
+		queue_directory = $POSTFIX_QUEUE_DIR
+		data_directory = $pf/data
+		mail_owner = postfix
+		setgid_group = postdrop
+		syslog_name = postfix-e2e
+		maillog_file = $E2E_MAILLOG
+		maillog_file_prefixes = $E2E_DIR
+		myhostname = relay.test
+		mydomain = relay.test
+		myorigin = \$myhostname
+		mydestination =
+		local_recipient_maps =
+		local_transport = error:5.1.1 local delivery disabled in e2e
+		alias_maps =
+		alias_database =
+		biff = no
+		append_dot_mydomain = no
+		inet_interfaces = $inet_if
+		inet_protocols = $inet_proto
+		mynetworks = 127.0.0.0/8 [::1]/128
+		smtpd_banner = \$myhostname ESMTP e2e
+		# relay everything to the sink; never any DNS
+		relayhost = [127.0.0.1]:$SINK_PORT
+		smtp_dns_support_level = disabled
+		smtpd_peername_lookup = no
+		smtp_tls_security_level = none
+		smtpd_tls_security_level = none
+		# one sink transaction per message (relay_domains mail uses "relay")
+		default_destination_recipient_limit = 1000
+		# the milter, not Postfix, enforces policy
+		# smtpd will not start unless a list has a working reject rule ("permit,
+		# reject_unauth_destination" is refused), so every domain is a relay
+		# domain and reject_unauth_destination never rejects
+		relay_domains = static:ALL
+		smtpd_relay_restrictions = reject_unauth_destination
+		smtpd_recipient_restrictions = permit
+		smtpd_recipient_limit = 1000
+		# many refused RCPTs must not slow down or drop the session
+		smtpd_error_sleep_time = 0
+		smtpd_soft_error_limit = 1000
+		smtpd_hard_error_limit = 1000
+		smtpd_client_port_logging = yes
+		# quick retries if the sink was briefly away
+		queue_run_delay = 2s
+		minimal_backoff_time = 2s
+		maximal_backoff_time = 4s
+		delay_warning_time = 0
+		smtpd_sasl_authenticated_header = yes
+	EOF
+	if [ -n "$E2E_SASL_SOCKET" ]; then
+		cat >>"$POSTFIX_CONF_DIR/main.cf" <<-EOF
+			smtpd_sasl_auth_enable = yes
+			smtpd_sasl_type = dovecot
+			smtpd_sasl_path = $E2E_SASL_SOCKET
+			smtpd_tls_auth_only = no
+			smtpd_sasl_security_options = noanonymous
+		EOF
+	fi
+	if [ -n "$milter" ]; then
+		cat >>"$POSTFIX_CONF_DIR/main.cf" <<-EOF
+			smtpd_milters = $milter
+			milter_default_action = tempfail
+			milter_protocol = 6
+			milter_connect_timeout = ${E2E_MILTER_CONNECT_TIMEOUT:-10s}
+			milter_command_timeout = ${E2E_MILTER_COMMAND_TIMEOUT:-10s}
+			milter_content_timeout = ${E2E_MILTER_CONTENT_TIMEOUT:-30s}
+			milter_connect_macros = ${E2E_MILTER_CONNECT_MACROS:-j {daemon_name} {client_addr} {client_name} {client_port}}
+			milter_helo_macros = ${E2E_MILTER_HELO_MACROS:-{tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer}}
+			milter_mail_macros = ${E2E_MILTER_MAIL_MACROS:-i {auth_type} {auth_authen} {auth_author} {mail_addr}}
+			milter_rcpt_macros = ${E2E_MILTER_RCPT_MACROS:-i {rcpt_addr}}
+			milter_data_macros = ${E2E_MILTER_DATA_MACROS:-i}
+			milter_end_of_header_macros = ${E2E_MILTER_EOH_MACROS:-i}
+			milter_end_of_data_macros = ${E2E_MILTER_EOM_MACROS:-i}
+		EOF
+	fi
+	if [ -n "${E2E_MAIN_CF_EXTRA:-}" ]; then
+		printf '%s\n' "$E2E_MAIN_CF_EXTRA" >>"$POSTFIX_CONF_DIR/main.cf"
+	fi
+	# no chroot anywhere; postlog is required by maillog_file
+	cat >"$POSTFIX_CONF_DIR/master.cf" <<-EOF
+		$SMTPD_PORT inet n - n - - smtpd
+		pickup    unix  n - n 60 1 pickup
+		cleanup   unix  n - n -  0 cleanup
+		qmgr      unix  n - n 300 1 qmgr
+		rewrite   unix  - - n -  - trivial-rewrite
+		bounce    unix  - - n -  0 bounce
+		defer     unix  - - n -  0 bounce
+		trace     unix  - - n -  0 bounce
+		verify    unix  - - n -  1 verify
+		flush     unix  n - n 1000? 0 flush
+		proxymap  unix  - - n -  - proxymap
+		proxywrite unix - - n -  1 proxymap
+		smtp      unix  - - n -  - smtp
+		relay     unix  - - n -  - smtp
+		showq     unix  n - n -  - showq
+		error     unix  - - n -  - error
+		retry     unix  - - n -  - error
+		discard   unix  - - n -  - discard
+		anvil     unix  - - n -  1 anvil
+		scache    unix  - - n -  1 scache
+		postlog   unix-dgram n - n - 1 postlogd
+	EOF
+}
+
+# _e2e_master_pid: pid of our Postfix master, or nothing
+_e2e_master_pid() {
+	local pid
+	[ -n "$POSTFIX_QUEUE_DIR" ] || return 1
+	pid=$(tr -dc 0-9 <"$POSTFIX_QUEUE_DIR/pid/master.pid" 2>/dev/null)
+	_e2e_pid_alive "$pid" && printf '%s\n' "$pid"
+}
+
+e2e_postfix_start() {
+	local milter=${1:-} out
+	if _e2e_master_pid >/dev/null; then
+		bail "e2e_postfix_start: already running (use e2e_postfix_restart)"
+	fi
+	_e2e_postfix_write_conf "$milter"
+	out=$E2E_DIR/postfix-start.log
+	if ! postfix -c "$POSTFIX_CONF_DIR" start >"$out" 2>&1; then
+		_e2e_bail "postfix -c $POSTFIX_CONF_DIR start failed" "$out" "$E2E_MAILLOG"
+	fi
+	if ! _e2e_wait_smtp 127.0.0.1 "$SMTPD_PORT" 15; then
+		_e2e_bail "private Postfix does not greet on 127.0.0.1:$SMTPD_PORT" \
+			"$out" "$E2E_MAILLOG"
+	fi
+	if [ "$E2E_HAVE_IPV6" = 1 ] && ! _e2e_wait_smtp ::1 "$SMTPD_PORT" 5; then
+		_e2e_bail "private Postfix does not greet on [::1]:$SMTPD_PORT" \
+			"$out" "$E2E_MAILLOG"
+	fi
+}
+
+e2e_postfix_stop() {
+	local pid i
+	pid=$(_e2e_master_pid) || return 0
+	postfix -c "$POSTFIX_CONF_DIR" stop >/dev/null 2>&1
+	for ((i = 0; i < 100; i++)); do
+		_e2e_pid_alive "$pid" || break
+		_e2e_sleep
+	done
+	if _e2e_pid_alive "$pid"; then
+		diag "postfix master $pid ignored stop; killing it"
+		postfix -c "$POSTFIX_CONF_DIR" abort >/dev/null 2>&1
+		kill -KILL "$pid" 2>/dev/null
+	fi
+	# the master's children exit once its status pipe closes
+	for ((i = 0; i < 50; i++)); do
+		e2e_wait_tcp 127.0.0.1 "$SMTPD_PORT" 0.1 || return 0
+		_e2e_sleep
+	done
+	return 0
+}
+
+e2e_postfix_restart() {
+	e2e_postfix_stop
+	e2e_postfix_start "$@"
+}
+
+# _e2e_smtpd_pids MASTER: pids of the master's smtpd children
+_e2e_smtpd_pids() {
+	ps -o pid=,comm= --ppid "$1" 2>/dev/null | awk '$2 == "smtpd" { print $1 }'
+}
+
+e2e_postfix_reload() {
+	local master old p i left
+	master=$(_e2e_master_pid) || bail "e2e_postfix_reload: Postfix not running"
+	old=$(_e2e_smtpd_pids "$master")
+	postfix -c "$POSTFIX_CONF_DIR" reload >/dev/null 2>&1 ||
+		_e2e_bail "postfix reload failed" "$E2E_MAILLOG"
+	# an idle smtpd of the old generation could still take the next client
+	for ((i = 0; i < 100; i++)); do
+		left=
+		for p in $old; do
+			_e2e_pid_alive "$p" && left+="$p "
+		done
+		[ -z "$left" ] && break
+		_e2e_sleep
+	done
+	[ -z "$left" ] || diag "e2e_postfix_reload: old smtpd still alive: $left"
+	_e2e_wait_smtp 127.0.0.1 "$SMTPD_PORT" 10 ||
+		_e2e_bail "Postfix does not greet after reload" "$E2E_MAILLOG"
+}
+
+e2e_postconf() {
+	[ -n "$POSTFIX_CONF_DIR" ] || bail "e2e_postconf before e2e_postfix_start"
+	postconf -c "$POSTFIX_CONF_DIR" -e "$@" || bail "postconf -e $* failed"
+	if _e2e_master_pid >/dev/null; then
+		e2e_postfix_reload
+	fi
+}
+
+e2e_queue_count() {
+	postqueue -c "$POSTFIX_CONF_DIR" -j 2>/dev/null | wc -l
+}
+
+maillog_grep() {
+	grep -E -- "$1" "$E2E_MAILLOG" 2>/dev/null
+}
+
+maillog_wait() {
+	local re=$1 secs=${2:-10} i
+	for ((i = 0; i < secs * 10; i++)); do
+		grep -Eq -- "$re" "$E2E_MAILLOG" 2>/dev/null && return 0
+		_e2e_sleep
+	done
+	diag "maillog_wait: no line matching '$re' after ${secs}s"
+	return 1
+}
+
+maillog_qid() {
+	grep -E -- ": $1: " "$E2E_MAILLOG" 2>/dev/null
+}
+
+# ---------------------------------------------------------------- milter
+
+e2e_milter_start() {
+	local text=$1 sock host port path secs=${E2E_MILTER_WAIT:-10} i ready=
+	MILTER_CONF=$E2E_DIR/aup-milter.conf
+	MILTER_LOG=$E2E_DIR/milter.log
+	printf '%s\n' "$text" >"$MILTER_CONF"
+	MILTER_SOCKET=$(awk '$1 == "Socket" { print $2; exit }' "$MILTER_CONF")
+	[ -n "$MILTER_SOCKET" ] || bail "e2e_milter_start: no Socket line in config"
+	if _e2e_pid_alive "$MILTER_PID"; then
+		bail "e2e_milter_start: milter already running (pid $MILTER_PID)"
+	fi
+	[ -x "$AUP_MILTER" ] || bail "e2e_milter_start: $AUP_MILTER not executable (AUP_MILTER)"
+	# shellcheck disable=SC2086  # E2E_MILTER_ARGS is a word list
+	"$AUP_MILTER" -f -c "$MILTER_CONF" ${E2E_MILTER_ARGS:-} >>"$MILTER_LOG" 2>&1 &
+	MILTER_PID=$!
+	MILTER_EXIT=
+	sock=$MILTER_SOCKET
+	for ((i = 0; i < secs * 10; i++)); do
+		if ! _e2e_running "$MILTER_PID"; then
+			wait "$MILTER_PID" 2>/dev/null
+			MILTER_EXIT=$?
+			MILTER_PID=
+			_e2e_bail "aup-milter exited with status $MILTER_EXIT at startup" \
+				"$MILTER_LOG"
+		fi
+		case $sock in
+		inet:* | inet6:*)
+			port=${sock#*:}
+			port=${port%%@*}
+			host=127.0.0.1
+			case $sock in *@*) host=${sock#*@} ;; esac
+			case $host in localhost) host=127.0.0.1 ;; \[*\]) host=${host#[} host=${host%]} ;; esac
+			e2e_wait_tcp "$host" "$port" 0.2 && ready=1
+			;;
+		unix:* | local:* | /*)
+			path=${sock#unix:}
+			path=${path#local:}
+			[ -S "$path" ] && _e2e_wait_unix "$path" 0.2 && ready=1
+			;;
+		*) bail "e2e_milter_start: unsupported Socket $sock" ;;
+		esac
+		[ -n "$ready" ] && return 0
+		_e2e_sleep
+	done
+	_e2e_bail "aup-milter not accepting on $sock after ${secs}s" "$MILTER_LOG"
+}
+
+e2e_milter_stop() {
+	[ -n "$MILTER_PID" ] || return 0
+	_e2e_stop_pid "$MILTER_PID" 10
+	MILTER_EXIT=$?
+	MILTER_PID=
+	return 0
+}
+
+e2e_milter_kill() {
+	[ -n "$MILTER_PID" ] || return 0
+	kill -"${1:-KILL}" "$MILTER_PID" 2>/dev/null
+	wait "$MILTER_PID" 2>/dev/null
+	MILTER_EXIT=$?
+	MILTER_PID=
+}
+
+e2e_milter_reload() {
+	[ -n "$MILTER_PID" ] && kill -USR1 "$MILTER_PID"
+}
+
+aupctl_run() {
+	"$AUPCTL" -c "${MILTER_CONF:-$E2E_DIR/aup-milter.conf}" "$@"
+}
+
+# ---------------------------------------------------------------- smtp
+
+smtp_send() {
+	local from=sender@customer.test to=rcpt@example.net server=127.0.0.1
+	local port=$SMTPD_PORT log= li= helo=e2e-client.test body= data=
+	local auth= authtype=PLAIN pipeline= user pass
+	local -a hdrs=() extra=() args
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--from) from=$2; shift 2 ;;
+		--to) to=$2; shift 2 ;;
+		--auth) auth=$2; shift 2 ;;
+		--auth-login) auth=$2 authtype=LOGIN; shift 2 ;;
+		--server) server=$2; shift 2 ;;
+		--port) port=$2; shift 2 ;;
+		--local-interface | --li) li=$2; shift 2 ;;
+		--helo | --ehlo) helo=$2; shift 2 ;;
+		--header) hdrs+=(--header "$2"); shift 2 ;;
+		--body) body=$2; shift 2 ;;
+		--data) data=$2; shift 2 ;;
+		--pipeline) pipeline=1; shift ;;
+		--log) log=$2; shift 2 ;;
+		--) shift; extra=("$@"); break ;;
+		*) bail "smtp_send: unknown option $1" ;;
+		esac
+	done
+	if [ -z "$log" ]; then
+		E2E_SMTP_SEQ=$((E2E_SMTP_SEQ + 1))
+		log=$E2E_DIR/smtp.$E2E_SMTP_SEQ.log
+	fi
+	args=(--server "$server" --port "$port" --from "$from" --to "$to"
+		--helo "$helo" --timeout 60)
+	[ -n "$li" ] && args+=(--local-interface "$li")
+	if [ -n "$auth" ]; then
+		user=${auth%%:*}
+		pass=${auth#*:}
+		args+=(--auth "$authtype" --auth-user "$user" --auth-password "$pass")
+	fi
+	[ -n "$pipeline" ] && args+=(--pipeline)
+	if [ -n "$data" ]; then
+		args+=(--data "@$data" --no-data-fixup)
+	else
+		[ -n "$body" ] && args+=(--body "$body")
+		args+=("${hdrs[@]}")
+	fi
+	SMTP_LOG=$log
+	swaks "${args[@]}" "${extra[@]}" >"$log" 2>&1 </dev/null
+	SMTP_RC=$?
+	return "$SMTP_RC"
+}
+
+# smtp_replies [LOG]: "VERB<TAB>reply" for each server reply, in order.
+# Sent lines are queued and replies matched in FIFO order, which also holds
+# with PIPELINING; message content (after a 354) is not a command.
+smtp_replies() {
+	awk '
+		function emit() {
+			if (cur == "") return
+			verb = (qh < qt) ? q[qh++] : "?"
+			print verb "\t" cur
+			cur = ""
+		}
+		BEGIN { qh = 0; qt = 0; q[qt++] = "CONNECT"; indata = 0; authcont = 0; cur = "" }
+		# swaks prefixes: sent " -> " (" ~> " TLS, "**> " "*~> " error),
+		# received "<-  " ("<~  " TLS, "<** " "<~* " unexpected reply)
+		/^( ->| ~>|\*\*>|\*~>) / {
+			line = substr($0, 5)
+			if (indata) {
+				if (line == ".") { q[qt++] = "DOT"; indata = 0 }
+				next
+			}
+			split(line, w, " ")
+			v = toupper(w[1])
+			if (v == "") v = "?"
+			# an answer to a 334 challenge belongs to AUTH
+			if (authcont) { v = "AUTH"; authcont = 0 }
+			q[qt++] = v
+			next
+		}
+		/^(<- |<~ |<\*\*|<~\*) / {
+			line = substr($0, 5)
+			code = substr(line, 1, 3); sep = substr(line, 4, 1)
+			if (cur == "") {
+				cur = (sep == "-") ? code " " substr(line, 5) : line
+			} else {
+				cur = cur " " substr(line, 5)
+			}
+			if (sep != "-") {
+				last = (qh < qt) ? q[qh] : "?"
+				if (last == "DATA" && code == "354") indata = 1
+				if (last == "AUTH" && code == "334") authcont = 1
+				emit()
+			}
+		}
+	' "${1:-$SMTP_LOG}"
+}
+
+# _smtp_reply VERB [LOG]: replies to VERB, one per line
+_smtp_reply() {
+	smtp_replies "${2:-}" | awk -F '\t' -v v="$1" '$1 == v { print $2 }'
+}
+
+smtp_banner_reply() { _smtp_reply CONNECT "${1:-}" | head -n 1; }
+smtp_ehlo_reply() { _smtp_reply EHLO "${1:-}" | tail -n 1; }
+smtp_auth_reply() { _smtp_reply AUTH "${1:-}" | tail -n 1; }
+smtp_mail_reply() { _smtp_reply MAIL "${1:-}" | tail -n 1; }
+smtp_rcpt_replies() { _smtp_reply RCPT "${1:-}"; }
+smtp_data_cmd_reply() { _smtp_reply DATA "${1:-}" | tail -n 1; }
+smtp_data_reply() { _smtp_reply DOT "${1:-}" | tail -n 1; }
+
+smtp_queue_id() {
+	smtp_data_reply "${1:-}" | sed -n 's/.*queued as \([0-9A-Za-z]*\).*/\1/p'
+}
