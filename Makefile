@@ -97,6 +97,10 @@ install: all
 clean:
 	rm -rf build build-san
 
+# Keep the objects of test programs: make would otherwise delete them as
+# intermediates after the run, and the test output must end with prove's.
+.SECONDARY:
+
 .PHONY: all check check-unit san-check layers install clean
 
 -include $(LIB_OBJ:.o=.d) $(MILTER_OBJ:.o=.d) $(CTL_OBJ:.o=.d)

@@ -101,8 +101,14 @@
 #       --auth LOGIN:PASSWORD   AUTH PLAIN (--auth-login for AUTH LOGIN)
 #       --server ADDR (127.0.0.1 | ::1; default 127.0.0.1) --port N
 #       --local-interface ADDR  source address, e.g. 127.0.0.2 or ::1
-#       --helo NAME  --header 'Name: value' (repeatable; replaces swaks' own header of that name)  --body TEXT
-#       --data FILE  send FILE verbatim as DATA (no swaks headers)
+#       --helo NAME (default e2e-client.test)  --body TEXT
+#       --header 'Name: value'  replace swaks's header of that name, or add
+#                               it (repeatable); --add-header always adds
+#                               (for duplicate-header tests)
+#       swaks adds Date, To, From, Subject, Message-Id, X-Mailer; past 10
+#       recipients To: is "undisclosed-recipients:;" unless --header sets it
+#       --data FILE  send FILE verbatim as DATA (no swaks headers); write
+#                    it with LF or CRLF line ends, without the final "."
 #       --pipeline   use ESMTP PIPELINING
 #       --log FILE   transcript file (default $E2E_DIR/smtp.N.log)
 #       Sets SMTP_LOG (transcript) and SMTP_RC (swaks exit status: 0 ok,
@@ -130,21 +136,34 @@
 # Ports come from 20000-32767 (below Linux's ephemeral range), checked free
 # on 127.0.0.1 and ::1.  Only loopback addresses are ever used.
 
-# shellcheck disable=SC2034  # globals are the interface
+# shellcheck disable=SC2034,SC2119,SC2120  # globals are the interface; [LOG] args are optional
 
 E2E_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 E2E_ROOT=$(cd "$E2E_LIB_DIR/../.." && pwd)
 # shellcheck source=tests/e2e/tap.sh
 . "$E2E_LIB_DIR/tap.sh"
 
-E2E_DIR=
+E2E_DIR=''
 E2E_HAVE_IPV6=0
-SMTPD_PORT= SINK_PORT= MILTER_PORT= E2E_SPARE_PORT=
-SINK_PID= SINK_DIR=
-DOVECOT_PID= E2E_SASL_SOCKET=
-POSTFIX_CONF_DIR= POSTFIX_QUEUE_DIR= E2E_MAILLOG=
-MILTER_PID= MILTER_CONF= MILTER_LOG= MILTER_SOCKET= MILTER_EXIT=
-SMTP_LOG= SMTP_RC= E2E_SMTP_SEQ=0
+SMTPD_PORT=''
+SINK_PORT=''
+MILTER_PORT=''
+E2E_SPARE_PORT=''
+SINK_PID=''
+SINK_DIR=''
+DOVECOT_PID=''
+E2E_SASL_SOCKET=''
+POSTFIX_CONF_DIR=''
+POSTFIX_QUEUE_DIR=''
+E2E_MAILLOG=''
+MILTER_PID=''
+MILTER_CONF=''
+MILTER_LOG=''
+MILTER_SOCKET=''
+MILTER_EXIT=''
+SMTP_LOG=''
+SMTP_RC=''
+E2E_SMTP_SEQ=0
 E2E_SINK_USER=${E2E_SINK_USER:-nobody}
 AUP_MILTER=${AUP_MILTER:-$E2E_ROOT/aup-milter}
 AUPCTL=${AUPCTL:-$E2E_ROOT/aupctl}
@@ -176,11 +195,12 @@ _e2e_bail() {
 	for f in "$@"; do
 		e2e_log_tail "$f" 30
 	done
+	E2E_TAILS_SHOWN=1
 	bail "$why"
 }
 
-# _e2e_sleep: a short poll interval (fractional sleep is GNU coreutils)
-_e2e_sleep() { sleep "${1:-0.1}"; }
+# _e2e_sleep: the poll interval (fractional sleep is GNU coreutils)
+_e2e_sleep() { sleep 0.1; }
 
 # _e2e_pick_ports N: print N distinct free TCP ports, one per line
 _e2e_pick_ports() {
@@ -343,23 +363,22 @@ e2e_teardown() {
 		e2e_user_cleanup
 	fi
 	[ -n "$E2E_DIR" ] || return "$rc"
-	if [ -n "$POSTFIX_CONF_DIR" ]; then
-		e2e_postfix_stop >/dev/null 2>&1
-	fi
-	if [ -n "$MILTER_PID" ]; then
-		_e2e_stop_pid "$MILTER_PID"
-	fi
-	if [ -n "$DOVECOT_PID" ]; then
-		_e2e_stop_pid "$DOVECOT_PID"
-	fi
-	if [ -n "$SINK_PID" ]; then
-		_e2e_stop_pid "$SINK_PID"
-	fi
-	if [ "$TAP_FAILED" -gt 0 ] || [ "$rc" != 0 ]; then
-		e2e_log_tail "$E2E_DIR/maillog"
-		[ -n "$MILTER_LOG" ] && e2e_log_tail "$MILTER_LOG"
-		[ -n "$DOVECOT_PID" ] && e2e_log_tail "$E2E_DIR/dovecot.log" 20
-		[ -n "$SMTP_LOG" ] && e2e_log_tail "$SMTP_LOG" 30
+	# signal everything first, then wait: each takes about a second
+	local pids='' p master=''
+	master=$(_e2e_master_pid) &&
+		postfix -c "$POSTFIX_CONF_DIR" stop >/dev/null 2>&1
+	for p in "$MILTER_PID" "$DOVECOT_PID" "$SINK_PID"; do
+		[ -n "$p" ] && kill -TERM "$p" 2>/dev/null && pids+="$p "
+	done
+	for p in $master $pids; do
+		_e2e_stop_pid "$p" 10
+	done
+	MILTER_PID='' DOVECOT_PID='' SINK_PID=''
+	if [ -z "${E2E_TAILS_SHOWN:-}" ] &&
+		{ [ "$TAP_FAILED" -gt 0 ] || [ "$rc" != 0 ]; }; then
+		for p in "$E2E_DIR/maillog" "$MILTER_LOG" "$E2E_DIR/dovecot.log" "$SMTP_LOG"; do
+			[ -n "$p" ] && [ -s "$p" ] && e2e_log_tail "$p" 30
+		done
 	fi
 	if [ "${E2E_KEEP:-0}" = 1 ]; then
 		diag "E2E_KEEP=1: kept $E2E_DIR"
@@ -478,6 +497,9 @@ e2e_sasl_start() {
 		auth_mechanisms = plain login
 		auth_verbose = yes
 		auth_cache_size = 0
+		# no 2 s delay after a failed login, no growing per-IP penalty
+		# (all clients share 127.0.0.1, so one bad password slows the rest)
+		auth_failure_delay = 0
 		passdb {
 		  driver = passwd-file
 		  args = scheme=PLAIN username_format=%u $dc/passwd
@@ -485,6 +507,11 @@ e2e_sasl_start() {
 		userdb {
 		  driver = static
 		  args = uid=nobody gid=nogroup home=/nonexistent
+		}
+		service anvil {
+		  unix_listener anvil-auth-penalty {
+		    mode = 0
+		  }
 		}
 		service auth {
 		  unix_listener $E2E_SASL_SOCKET {
@@ -639,6 +666,14 @@ _e2e_postfix_write_conf() {
 		scache    unix  - - n -  1 scache
 		postlog   unix-dgram n - n - 1 postlogd
 	EOF
+	_e2e_postfix_age_conf
+}
+
+# _e2e_postfix_age_conf: Postfix re-reads main.cf in 300 ms steps until its
+# mtime is in the past (a file being edited), so every start or reload
+# after writing it costs about 2 s; backdate the files instead.
+_e2e_postfix_age_conf() {
+	touch -d '-1 minute' "$POSTFIX_CONF_DIR/main.cf" "$POSTFIX_CONF_DIR/master.cf"
 }
 
 # _e2e_master_pid: pid of our Postfix master, or nothing
@@ -723,6 +758,7 @@ e2e_postfix_reload() {
 e2e_postconf() {
 	[ -n "$POSTFIX_CONF_DIR" ] || bail "e2e_postconf before e2e_postfix_start"
 	postconf -c "$POSTFIX_CONF_DIR" -e "$@" || bail "postconf -e $* failed"
+	_e2e_postfix_age_conf
 	if _e2e_master_pid >/dev/null; then
 		e2e_postfix_reload
 	fi
@@ -826,8 +862,8 @@ aupctl_run() {
 
 smtp_send() {
 	local from=sender@customer.test to=rcpt@example.net server=127.0.0.1
-	local port=$SMTPD_PORT log= li= helo=e2e-client.test body= data=
-	local auth= authtype=PLAIN pipeline= user pass
+	local port=$SMTPD_PORT log='' li='' helo=e2e-client.test body='' data=''
+	local auth='' authtype=PLAIN pipeline='' user pass
 	local -a hdrs=() extra=() args
 	while [ $# -gt 0 ]; do
 		case $1 in
@@ -840,6 +876,7 @@ smtp_send() {
 		--local-interface | --li) li=$2; shift 2 ;;
 		--helo | --ehlo) helo=$2; shift 2 ;;
 		--header) hdrs+=(--header "$2"); shift 2 ;;
+		--add-header) hdrs+=(--add-header "$2"); shift 2 ;;
 		--body) body=$2; shift 2 ;;
 		--data) data=$2; shift 2 ;;
 		--pipeline) pipeline=1; shift ;;
@@ -865,6 +902,11 @@ smtp_send() {
 		args+=(--data "@$data" --no-data-fixup)
 	else
 		[ -n "$body" ] && args+=(--body "$body")
+		# swaks's To: header is the whole --to list; past 10 recipients
+		# use a short one (a later --header 'To: ...' still wins)
+		case $to in *,*,*,*,*,*,*,*,*,*,*)
+			args+=(--header 'To: undisclosed-recipients:;') ;;
+		esac
 		args+=("${hdrs[@]}")
 	fi
 	SMTP_LOG=$log
