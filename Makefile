@@ -87,9 +87,8 @@ install: all
 	install -m 755 $(O)/aup-milter $(O)/aupctl $(DESTDIR)$(SBINDIR)/
 	install -m 644 man/aup-milter.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 644 man/aup-milter.8 man/aupctl.8 $(DESTDIR)$(MANDIR)/man8/
-	sed -e 's|^Database .*|Database $(STATEDIR)/db|' \
-	    -e 's|^EvidenceLog .*|EvidenceLog $(LOGDIR)/evidence.log|' \
-	    -e 's|^Socket .*|Socket unix:/run/aup-milter/aup-milter.sock|' \
+	sed -e 's|^Database[[:space:]].*|Database		$(STATEDIR)/db|' \
+	    -e 's|^EvidenceLog[[:space:]].*|EvidenceLog		$(LOGDIR)/evidence.log|' \
 	    etc/aup-milter.conf > $(DESTDIR)$(SYSCONFDIR)/aup-milter/aup-milter.conf.dist
 	install -m 644 etc/postfix-main.cf etc/sendmail.mc \
 	    $(DESTDIR)$(SYSCONFDIR)/aup-milter/
