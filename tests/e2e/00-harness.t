@@ -36,6 +36,7 @@ grep -q '^	(Authenticated sender: alice@cust.test)$' "$f"
 ok $? "sink copy shows the SASL login in Postfix's Received: header"
 grep -q '^Subject: harness 1$' "$f"
 ok $? "custom header delivered"
+maillog_wait ": $qid1: client=" >/dev/null	# postlogd writes asynchronously
 like "$(maillog_qid "$qid1" | grep client=)" "client=unknown\[127\.0\.0\.1\]:[0-9]+, sasl_method=PLAIN, sasl_username=alice@cust\.test" \
 	"Postfix log: client address and SASL login"
 
@@ -54,6 +55,7 @@ is "$(smtp_mail_reply)" "" "no MAIL after failed AUTH"
 smtp_send --local-interface 127.0.0.2 --from c@cust.test --to r4@ext.test
 like "$(smtp_data_reply)" '^250 ' "mail from 127.0.0.2 accepted (unauthenticated)"
 qid2=$(smtp_queue_id)
+maillog_wait ": $qid2: client=" >/dev/null
 like "$(maillog_qid "$qid2" | grep client=)" 'client=unknown\[127\.0\.0\.2\]:[0-9]+$' \
 	"Postfix log: client=unknown[127.0.0.2]"
 wait_sink_qid "$qid2"
@@ -64,6 +66,7 @@ if [ "$E2E_HAVE_IPV6" = 1 ]; then
 	smtp_send --server ::1 --local-interface ::1 --from d@cust.test --to r5@ext.test
 	like "$(smtp_data_reply)" '^250 ' "mail over IPv6 ::1 accepted"
 	qid3=$(smtp_queue_id)
+	maillog_wait ": $qid3: client=" >/dev/null
 	like "$(maillog_qid "$qid3" | grep client=)" 'client=unknown\[::1\]:[0-9]+$' \
 		"Postfix log: client=unknown[::1]"
 	wait_sink_qid "$qid3"
@@ -128,9 +131,10 @@ smtp_send --local-interface 127.0.0.3 --helo plain-helo --from a@cust.test --to 
 like "$(smtp_mail_reply)" '^451 4\.7\.1 ' "milter down: same with HELO instead of EHLO"
 maillog_wait "warning: connect to Milter service inet:127\.0\.0\.1:$MILTER_PORT: Connection refused" 5
 ok $? "Postfix logs that it cannot reach the milter"
+maillog_wait 'NOQUEUE: milter-reject: MAIL from' >/dev/null
 like "$(maillog_grep 'NOQUEUE: milter-reject: MAIL from' | tail -n 1)" '451 4\.7\.1 Service unavailable' \
 	"Postfix logs the milter-reject at MAIL"
-sleep 1
+sleep 0.5
 is "$(sink_count)" "$n_sink" "nothing reached the sink"
 is "$(e2e_queue_count)" 0 "nothing queued"
 

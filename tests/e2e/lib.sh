@@ -1,4 +1,5 @@
 # lib.sh - end-to-end harness: a private Postfix on loopback (sourced by *.t)
+# shellcheck shell=bash
 #
 # smtp client (swaks) -> private Postfix smtpd [-> milter] -> smtp-sink
 # with a private Dovecot as the SASL service.  Everything listens on
@@ -16,8 +17,15 @@
 #   e2e_postfix_start "inet:127.0.0.1:$MILTER_PORT"   # or no argument
 #   smtp_send --auth u@c.test:pw --from a@c.test --to x@y.test
 #   like "$(smtp_data_reply)" '^250 ' "accepted"
-#   wait_sink_count 1; is "$(sink_rcpts "$(smtp_queue_id)")" x@y.test
+#   qid=$(smtp_queue_id); wait_sink_qid "$qid"
+#   is "$(sink_rcpts "$qid")" x@y.test "delivered"
 #   done_testing                     # teardown runs from the EXIT trap
+#
+# Environment: E2E_STRICT=1 (bail, not skip, when root or a tool is
+# missing: use in CI), E2E_KEEP=1 (keep E2E_DIR), TMPDIR (parent of
+# E2E_DIR; must be world-searchable, short path), AUP_MILTER, AUPCTL,
+# E2E_SINK_USER (default nobody), and the E2E_MILTER_* / E2E_MAIN_CF_EXTRA
+# knobs below.
 #
 # SETUP AND TEARDOWN
 #   e2e_init
@@ -37,7 +45,9 @@
 #   sink_files [QID]       completed dump files, oldest first; with QID only
 #                          those whose Postfix Received: header names QID
 #   sink_count [QID]       number of completed transactions
-#   sink_rcpts [QID]       envelope recipients, one per line, no <>, in order
+#   sink_rcpts [QID]       envelope recipients, one per line, no <>, in the
+#                          order the sink got them (qmgr sorts recipients,
+#                          so not necessarily the client's order)
 #   sink_rcpt_count [QID]  number of envelope recipients
 #   sink_clear             delete completed dump files
 #   wait_sink_count N [SECS=15]
@@ -54,8 +64,10 @@
 # SASL (private Dovecot, auth service only, passwd-file, PLAIN and LOGIN)
 #   e2e_sasl_start         start it; sets DOVECOT_PID, E2E_SASL_SOCKET
 #   e2e_add_user LOGIN PASSWORD
-#                          add or replace a user (no ':' in either); works
-#                          while running (Dovecot re-reads the file)
+#                          add or replace a user (no ':' or newline in
+#                          either); works while running (Dovecot re-reads
+#                          the file).  Failed logins are not delayed or
+#                          penalised (auth_failure_delay=0, no anvil penalty).
 #
 # POSTFIX (config dir $E2E_DIR/postfix/etc, queue $E2E_DIR/postfix/queue)
 #   e2e_postfix_start [MILTER_SPEC]
@@ -68,6 +80,24 @@
 #       RCPT,DATA,EOH,EOM}_MACROS; milter timeouts with
 #       E2E_MILTER_{CONNECT,COMMAND,CONTENT}_TIMEOUT (default 10s/10s/30s).
 #       Sets POSTFIX_CONF_DIR, POSTFIX_QUEUE_DIR, E2E_MAILLOG.
+#       Readiness is probed with an SMTP session (banner, QUIT), which a
+#       configured milter sees as a connect/close with no transaction.
+#       Settings that differ from a stock relay, on purpose:
+#         relay_domains=static:ALL + smtpd_relay_restrictions=
+#           reject_unauth_destination, smtpd_recipient_restrictions=permit
+#           (relays everything; smtpd refuses to start with plain "permit")
+#         relayhost=[127.0.0.1]:$SINK_PORT, smtp_dns_support_level=disabled,
+#           smtpd_peername_lookup=no (client names are "unknown")
+#         smtpd_recipient_limit=1000, default_destination_recipient_limit=
+#           1000 (one sink transaction per message)
+#         smtpd_error_sleep_time=0, smtpd_soft/hard_error_limit=1000 (many
+#           refused RCPTs neither slow nor drop the session)
+#         local_header_rewrite_clients= (loopback clients are treated as
+#           remote: Postfix adds no Message-Id/Date, rewrites no address)
+#         smtpd_sasl_authenticated_header=yes, maillog_file=$E2E_DIR/maillog
+#       With milter_default_action=tempfail and the milter down, Postfix
+#       still answers EHLO/HELO with 250, then AUTH with 454 4.3.0 and MAIL
+#       FROM with 451 4.7.1 ("Service unavailable - try again later").
 #   e2e_postfix_stop       stop and wait until the master has exited
 #   e2e_postfix_restart [MILTER_SPEC]
 #   e2e_postfix_reload     reload and wait until no pre-reload smtpd is left
@@ -78,6 +108,8 @@
 #   maillog_wait ERE [SECS=10]
 #                          poll until a line matches; 0, or 1 with a diag
 #   maillog_qid QID        the log lines of one queue id
+#   postlogd writes the log asynchronously: maillog_wait for a line before
+#   asserting on it.
 #
 # MILTER (${AUP_MILTER:-$E2E_ROOT/aup-milter}, ${AUPCTL:-$E2E_ROOT/aupctl})
 #   e2e_milter_start CONFIG_TEXT
@@ -85,7 +117,8 @@
 #       $MILTER_CONF" (extra args: $E2E_MILTER_ARGS), output to $MILTER_LOG;
 #       returns once its Socket (inet:PORT@HOST, inet6:PORT@HOST, unix:PATH,
 #       local:PATH) accepts a connection; bails with the log tail if it
-#       exits or is not ready within $E2E_MILTER_WAIT seconds (10).
+#       exits or is not ready within $E2E_MILTER_WAIT seconds (10).  The
+#       probe connects and closes at once (libmilter sees a bare close).
 #       Sets MILTER_PID, MILTER_CONF, MILTER_LOG, MILTER_SOCKET.
 #   e2e_milter_stop        SIGTERM, wait (SIGKILL after 10 s); sets
 #                          MILTER_EXIT to its exit status; returns 0
@@ -606,6 +639,10 @@ _e2e_postfix_write_conf() {
 		smtpd_soft_error_limit = 1000
 		smtpd_hard_error_limit = 1000
 		smtpd_client_port_logging = yes
+		# test clients come from loopback, which the default counts as local:
+		# treat them like remote customers (no added Message-Id/Date/From,
+		# no address rewriting)
+		local_header_rewrite_clients =
 		# quick retries if the sink was briefly away
 		queue_run_delay = 2s
 		minimal_backoff_time = 2s
@@ -899,7 +936,12 @@ smtp_send() {
 	fi
 	[ -n "$pipeline" ] && args+=(--pipeline)
 	if [ -n "$data" ]; then
-		args+=(--data "@$data" --no-data-fixup)
+		# --no-data-fixup sends the file as is, without the final dot,
+		# dot-stuffing or CRLF: do those here, on a copy
+		[ -r "$data" ] || bail "smtp_send: cannot read --data $data"
+		perl -0777 -pe 's/\r?\n/\r\n/g; $_ .= "\r\n" if length && !/\r\n\z/;
+			s/^\./../mg; $_ .= "."' "$data" >"$log.data"
+		args+=(--data "@$log.data" --no-data-fixup)
 	else
 		[ -n "$body" ] && args+=(--body "$body")
 		# swaks's To: header is the whole --to list; past 10 recipients
@@ -931,6 +973,7 @@ smtp_replies() {
 		# received "<-  " ("<~  " TLS, "<** " "<~* " unexpected reply)
 		/^( ->| ~>|\*\*>|\*~>) / {
 			line = substr($0, 5)
+			sub(/\r$/, "", line)
 			if (indata) {
 				if (line == ".") { q[qt++] = "DOT"; indata = 0 }
 				next
@@ -945,6 +988,7 @@ smtp_replies() {
 		}
 		/^(<- |<~ |<\*\*|<~\*) / {
 			line = substr($0, 5)
+			sub(/\r$/, "", line)
 			code = substr(line, 1, 3); sep = substr(line, 4, 1)
 			if (cur == "") {
 				cur = (sep == "-") ? code " " substr(line, 5) : line

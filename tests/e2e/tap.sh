@@ -1,4 +1,5 @@
 # tap.sh - minimal TAP producer for bash test scripts (sourced)
+# shellcheck shell=bash
 #
 # Output is TAP version 12 as read by prove(1) / TAP::Harness. Results go to
 # standard output; diagnostics go to standard error prefixed "# ".
