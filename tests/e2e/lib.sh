@@ -24,8 +24,8 @@
 # Environment: E2E_STRICT=1 (bail, not skip, when root or a tool is
 # missing: use in CI), E2E_KEEP=1 (keep E2E_DIR), TMPDIR (parent of
 # E2E_DIR; must be world-searchable, short path), AUP_MILTER, AUPCTL,
-# E2E_SINK_USER (default nobody), and the E2E_MILTER_* / E2E_MAIN_CF_EXTRA
-# knobs below.
+# E2E_SINK_USER (default nobody), E2E_NO_IPV6=1 (IPv4 only, as when ::1
+# is missing), and the E2E_MILTER_* / E2E_MAIN_CF_EXTRA knobs below.
 #
 # SETUP AND TEARDOWN
 #   e2e_init
@@ -374,7 +374,8 @@ e2e_init() {
 		bail "E2E_DIR path too long for unix sockets: $E2E_DIR"
 	fi
 
-	if perl -MIO::Socket::IP -e 'IO::Socket::IP->new(LocalHost => "::1",
+	if [ "${E2E_NO_IPV6:-0}" != 1 ] &&
+		perl -MIO::Socket::IP -e 'IO::Socket::IP->new(LocalHost => "::1",
 	    LocalPort => 0, Listen => 1) or exit 1' 2>/dev/null &&
 		perl -MIO::Socket::INET6 -e 1 2>/dev/null; then
 		E2E_HAVE_IPV6=1
