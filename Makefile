@@ -108,7 +108,11 @@ clean:
 run: $(O)/aup-milter $(O)/aupctl
 	@mkdir -p var
 	$(O)/aup-milter -f -c etc/aup-milter.conf
-.PHONY: run
+
+# Real mail through a private Postfix with aup-milter (needs root).
+demo: $(O)/aup-milter $(O)/aupctl
+	AUP_BUILD=$(O) scripts/demo
+.PHONY: run demo
 
 # ---- fuzz targets ---------------------------------------------------------
 #
