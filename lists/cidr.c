@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "cidr.h"
+#include "errbuf.h"
 
 /* Longest address text we accept, with room for a mapped IPv4 tail. */
 #define CIDR_ADDR_TEXT	64
@@ -114,22 +115,6 @@ cidr_host_bits_clear(const struct cidr *c)
 	return memcmp(m.addr, c->addr, sizeof(m.addr)) == 0;
 }
 
-static int cidr_fail(char *, size_t, const char *, ...)
-	    __attribute__((format(printf, 3, 4)));
-
-static int
-cidr_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
 int
 cidr_parse(const char *s, struct cidr *out, char *err, size_t errlen)
 {
@@ -140,21 +125,21 @@ cidr_parse(const char *s, struct cidr *out, char *err, size_t errlen)
 	int plen;
 
 	if (s == NULL || *s == '\0')
-		return cidr_fail(err, errlen, "empty network");
+		return errbuf_set(err, errlen, "empty network");
 	slash = strchr(s, '/');
 	alen = slash != NULL ? (size_t)(slash - s) : strlen(s);
 	if (alen == 0)
-		return cidr_fail(err, errlen, "missing address before '/'");
+		return errbuf_set(err, errlen, "missing address before '/'");
 	if (slash != NULL && slash[1] == '\0')
-		return cidr_fail(err, errlen, "missing prefix length after "
+		return errbuf_set(err, errlen, "missing prefix length after "
 		    "'/'");
 	if (cidr_pton(s, alen, out) < 0)
-		return cidr_fail(err, errlen, "bad address '%.*s'",
+		return errbuf_set(err, errlen, "bad address '%.*s'",
 		    (int)(alen > 64 ? 64 : alen), s);
 	if (slash != NULL) {
 		plen = cidr_parse_plen(slash + 1, cidr_width(out->family));
 		if (plen < 0)
-			return cidr_fail(err, errlen, "bad prefix length "
+			return errbuf_set(err, errlen, "bad prefix length "
 			    "'%.8s' for %s", slash + 1,
 			    out->family == CIDR_V4 ? "IPv4" : "IPv6");
 		out->plen = plen;
@@ -163,7 +148,7 @@ cidr_parse(const char *s, struct cidr *out, char *err, size_t errlen)
 		cidr_mask(out, out->plen, &m);
 		cidr_fold_mapped(&m);
 		cidr_format(&m, net, sizeof(net));
-		return cidr_fail(err, errlen, "host bits set beyond the "
+		return errbuf_set(err, errlen, "host bits set beyond the "
 		    "prefix in '%.80s' (the network is %s)", s, net);
 	}
 	cidr_fold_mapped(out);
