@@ -29,6 +29,10 @@ static const struct {
 	{ "plan", ctl_plan_main },
 	{ "customer", ctl_customer_main },
 	{ "evidence", ctl_evidence_main },
+	{ "optout", ctl_optout_main },
+	{ "complaint", ctl_complaint_main },
+	{ "lease", ctl_lease_main },
+	{ "quota", ctl_quota_main },
 };
 
 static void
@@ -40,12 +44,20 @@ ctl_print_usage(FILE *fp)
 	    "  customer add ID --plan P --contact ADDR [--own-mail-server]\n"
 	    "  customer show ID | customer list\n"
 	    "  customer login add ID LOGIN\n"
+	    "  customer login plan ID LOGIN PLAN|none  (a login's own plan)\n"
 	    "  customer network add ID CIDR\n"
 	    "  customer domain add ID DOMAIN [--subdomains]\n"
 	    "  evidence search [--ref R] [--message-id M] [--ip A] [--rcpt R]\n"
 	    "                  [--customer C] [--since T] [--until T] "
 	    "[--file F]...\n"
 	    "  evidence verify [FILE...]\n"
+	    "  optout add|remove [--customer ID] ADDR...\n"
+	    "  optout list|export [--customer ID]\n"
+	    "  optout import [--customer ID] [--skip-bad] FILE|-\n"
+	    "  complaint ingest [FILE]           (an ARF report; default stdin)\n"
+	    "  lease add IP ID FROM [TO]       (times RFC 3339 UTC; no TO: open)\n"
+	    "  lease list [IP] [--customer ID] [--at TIME]\n"
+	    "  quota show ID | quota reset ID\n"
 	    "The default config file is " AUPCTL_DEFAULT_CONFIG ".\n");
 }
 

@@ -41,9 +41,22 @@ int	ctl_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  */
 int	ctl_record_admin(struct ctl *c, const char *customer);
 
+/*
+ * The evidence files "evidence search" reads by default (EvidenceLog and
+ * its uncompressed rotations, oldest first): a NULL-terminated array of
+ * strings, each and the array freed by the caller. CTL_OK or a status.
+ */
+int	ctl_evidence_files(struct ctl *c, char ***files, int *nfiles);
+
 /* Nouns: argv[0] is the noun itself. Return an exit status. */
 int	ctl_plan_main(struct ctl *c, int argc, char **argv);
 int	ctl_customer_main(struct ctl *c, int argc, char **argv);
 int	ctl_evidence_main(struct ctl *c, int argc, char **argv);
+int	ctl_optout_main(struct ctl *c, int argc, char **argv);
+int	ctl_complaint_main(struct ctl *c, int argc, char **argv);
+int	ctl_lease_main(struct ctl *c, int argc, char **argv);
+int	ctl_quota_main(struct ctl *c, int argc, char **argv);
+/* "customer login plan ID LOGIN PLAN|none": argv[0] is ID (ctl_quota.c). */
+int	ctl_login_plan(struct ctl *c, int argc, char **argv);
 
 #endif

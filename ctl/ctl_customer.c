@@ -421,6 +421,9 @@ ctl_customer_main(struct ctl *c, int argc, char **argv)
 		return ctl_cust_show(c, argc - 2, argv + 2);
 	if (strcmp(verb, "list") == 0)
 		return ctl_cust_list(c, argc - 2, argv + 2);
+	if (strcmp(verb, "login") == 0 && argc >= 3 &&
+	    strcmp(argv[2], "plan") == 0)
+		return ctl_login_plan(c, argc - 3, argv + 3);
 	if (strcmp(verb, "login") == 0 || strcmp(verb, "network") == 0 ||
 	    strcmp(verb, "domain") == 0)
 		return ctl_cust_sub_add(c, argc - 1, argv + 1);

@@ -84,6 +84,25 @@ ctle_default_files(struct ctl *c, struct ctle_files *f)
 	return CTL_OK;
 }
 
+/* The default file list for other nouns (complaint ingest); see ctl.h. */
+int
+ctl_evidence_files(struct ctl *c, char ***files, int *nfiles)
+{
+	struct ctle_files *f = xcalloc(1, sizeof(*f));
+	int rc;
+
+	if ((rc = ctle_default_files(c, f)) != CTL_OK) {
+		ctle_files_free(f);
+		free(f);
+		return rc;
+	}
+	*nfiles = f->n;
+	*files = xcalloc((size_t)f->n + 1, sizeof(**files));
+	memcpy(*files, f->v, (size_t)f->n * sizeof(**files));
+	free(f);
+	return CTL_OK;
+}
+
 /* ---- search ----------------------------------------------------------- */
 
 static int

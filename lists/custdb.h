@@ -99,6 +99,17 @@ int	custdb_login_lookup(struct db_txn *txn, const char *login, char *id);
 int	custdb_login_each(struct db_txn *txn, const char *id,
 	    int (*fn)(const char *login, void *), void *arg);
 
+/*
+ * A login's own plan, tighter than its customer's (custdb_login.c). set:
+ * the login must belong to customer id and the plan exist; plan NULL
+ * removes it. get: the plan name into plan (CUSTDB_ID_MAX bytes), -1 / 0
+ * none / 1.
+ */
+int	custdb_login_plan_set(struct db_txn *txn, const char *id,
+	    const char *login, const char *plan);
+int	custdb_login_plan_get(struct db_txn *txn, const char *login,
+	    char *plan);
+
 /* Add a static network; fails if the same network belongs to another. */
 int	custdb_network_add(struct db_txn *txn, const char *id,
 	    const struct cidr *net);

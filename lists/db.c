@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "errbuf.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -61,6 +62,12 @@ static const char *const db_table_names[DB_NTABLES] = {
 	[DB_NETWORKS] = "networks",
 	[DB_CUST_NETS] = "cust_nets",
 	[DB_DOMAINS] = "domains",
+	[DB_OPTOUT] = "optout",
+	[DB_COMPLAINTS] = "complaints",
+	[DB_QUOTA] = "quota",
+	[DB_QUOTA_EXPIRY] = "quota_expiry",
+	[DB_LOGIN_PLANS] = "login_plans",
+	[DB_LEASES] = "leases",
 };
 
 struct db {
@@ -89,22 +96,6 @@ struct db_txn {
 /* Environments open in this process (see the header comment). */
 static pthread_mutex_t db_list_mutex = PTHREAD_MUTEX_INITIALIZER;
 static struct db *db_list;
-
-static int db_fail(char *, size_t, const char *, ...)
-	    __attribute__((format(printf, 3, 4)));
-
-static int
-db_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 static void
 db_size_text(size_t n, char *buf, size_t len)
@@ -214,7 +205,7 @@ db_resize(struct db *db, size_t size, size_t grow_from, char *err,
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += DB_RESIZE_WAIT_S;
 	if ((rc = pthread_rwlock_timedwrlock(&db->lock, &ts)) != 0)
-		return db_fail(err, errlen, "database %s: cannot resize the "
+		return errbuf_set(err, errlen, "database %s: cannot resize the "
 		    "map: transactions still active (%s)", db->dir,
 		    strerror(rc));
 	cur = db_mapsize(db);
@@ -268,7 +259,7 @@ db_begin(struct db *db, struct db_txn *txn, unsigned flags)
 
 	for (;;) {
 		if ((rc = pthread_rwlock_rdlock(&db->lock)) != 0)
-			return db_fail(txn->err, sizeof(txn->err),
+			return errbuf_set(txn->err, sizeof(txn->err),
 			    "database %s: lock: %s", db->dir, strerror(rc));
 		rc = mdb_txn_begin(db->env, NULL, flags, &txn->txn);
 		if (rc == 0) {
@@ -326,7 +317,7 @@ db_read_begin(struct db *db, char *err, size_t errlen)
 
 	txn->db = db;
 	if (db_begin(db, txn, MDB_RDONLY) < 0) {
-		db_fail(err, errlen, "%s", txn->err);
+		errbuf_set(err, errlen, "%s", txn->err);
 		free(txn);
 		return NULL;
 	}
@@ -358,7 +349,7 @@ db_write_once(struct db *db, struct db_txn *txn,
 	if (frc != 0 || txn->mdb_rc != 0) {
 		db_end(txn, 0);
 		if (txn->err[0] == '\0')
-			db_fail(txn->err, sizeof(txn->err), "database %s: "
+			errbuf_set(txn->err, sizeof(txn->err), "database %s: "
 			    "write failed", db->dir);
 		return txn->mdb_rc != 0 ? txn->mdb_rc : -1;
 	}
@@ -373,7 +364,7 @@ db_write(struct db *db, int (*fn)(struct db_txn *, void *), void *arg,
 	int rc;
 
 	if (db->readonly)
-		return db_fail(err, errlen, "database %s: opened read-only",
+		return errbuf_set(err, errlen, "database %s: opened read-only",
 		    db->dir);
 	for (int attempt = 0; attempt < DB_MAX_ATTEMPTS; attempt++) {
 		rc = db_write_once(db, &txn, fn, arg);
@@ -389,9 +380,9 @@ db_write(struct db *db, int (*fn)(struct db_txn *, void *), void *arg,
 				return -1;
 			continue;
 		}
-		return db_fail(err, errlen, "%s", txn.err);
+		return errbuf_set(err, errlen, "%s", txn.err);
 	}
-	return db_fail(err, errlen, "database %s: write gave up after %d "
+	return errbuf_set(err, errlen, "database %s: write gave up after %d "
 	    "attempts (%s)", db->dir, DB_MAX_ATTEMPTS, txn.err);
 }
 
@@ -609,14 +600,14 @@ db_open_tables_readonly(struct db *db, char *err, size_t errlen)
 	memset(&txn, 0, sizeof(txn));
 	txn.db = db;
 	if (db_begin(db, &txn, MDB_RDONLY) < 0)
-		return db_fail(err, errlen, "%s", txn.err);
+		return errbuf_set(err, errlen, "%s", txn.err);
 	if (db_open_tables(&txn, NULL) < 0) {
 		db_end(&txn, 0);
-		return db_fail(err, errlen, "%s", txn.err);
+		return errbuf_set(err, errlen, "%s", txn.err);
 	}
 	/* Committing a read transaction keeps its table handles. */
 	if (db_end(&txn, 1) != 0)
-		return db_fail(err, errlen, "database %s: cannot open tables",
+		return errbuf_set(err, errlen, "database %s: cannot open tables",
 		    db->dir);
 	return 0;
 }
@@ -638,7 +629,7 @@ db_register(struct db *db, char *err, size_t errlen)
 	}
 	pthread_mutex_unlock(&db_list_mutex);
 	if (p != NULL)
-		return db_fail(err, errlen, "database %s: already open in "
+		return errbuf_set(err, errlen, "database %s: already open in "
 		    "this process", db->dir);
 	return 0;
 }
@@ -664,13 +655,13 @@ db_prepare_dir(struct db *db, char *err, size_t errlen)
 	struct stat st;
 
 	if (!db->readonly && mkdir(db->dir, 0750) < 0 && errno != EEXIST)
-		return db_fail(err, errlen, "database %s: cannot create "
+		return errbuf_set(err, errlen, "database %s: cannot create "
 		    "directory: %s", db->dir, strerror(errno));
 	if (stat(db->dir, &st) < 0)
-		return db_fail(err, errlen, "database %s: %s", db->dir,
+		return errbuf_set(err, errlen, "database %s: %s", db->dir,
 		    strerror(errno));
 	if (!S_ISDIR(st.st_mode))
-		return db_fail(err, errlen, "database %s: not a directory",
+		return errbuf_set(err, errlen, "database %s: not a directory",
 		    db->dir);
 	db->dev = st.st_dev;
 	db->ino = st.st_ino;
@@ -692,10 +683,10 @@ db_open_env(struct db *db, size_t mapsize, char *err, size_t errlen)
 	}
 	if ((rc = mdb_env_open(db->env, db->dir, flags, 0640)) != 0) {
 		if (rc == ENOENT && db->readonly)
-			return db_fail(err, errlen, "database %s: no database "
+			return errbuf_set(err, errlen, "database %s: no database "
 			    "here yet (data.mdb missing)", db->dir);
 		if (rc == EAGAIN || rc == EROFS)
-			return db_fail(err, errlen, "database %s: cannot "
+			return errbuf_set(err, errlen, "database %s: cannot "
 			    "lock the environment (%s)", db->dir,
 			    strerror(rc));
 		db_reason(NULL, db->dir, rc, err, errlen);

@@ -42,6 +42,12 @@ enum db_table {
 	DB_NETWORKS,	/* family|masked addr|plen -> customer id */
 	DB_CUST_NETS,	/* "id\0" family|addr|plen -> "" */
 	DB_DOMAINS,	/* "id\0domain" -> flags */
+	DB_OPTOUT,	/* "id\0addr" ("" id: global) -> entry (optout_db.c) */
+	DB_COMPLAINTS,	/* "id\0" u64 BE ms, ref -> type (complaint_db.c) */
+	DB_QUOTA,	/* scope|id\0|kind|tail -> counter (quota_db.c) */
+	DB_QUOTA_EXPIRY, /* u64 BE end|counter key -> "" (quota_db.c) */
+	DB_LOGIN_PLANS,	/* login -> plan name (custdb_login.c) */
+	DB_LEASES,	/* family|addr16|u64 BE from -> lease (lease_db.c) */
 	DB_NTABLES
 };
 

@@ -48,8 +48,14 @@ static sfsistat
 milter_apply(SMFICTX *ctx, struct session *s, const struct verdict *v,
     sfsistat pass)
 {
-	if (v->kind == VERDICT_CONTINUE)
+	if (v->kind == VERDICT_CONTINUE) {
+		/* Only EOM fills hdr_name; smfi_addheader is valid only there. */
+		if (v->hdr_name[0] != '\0' && smfi_addheader(ctx,
+		    (char *)v->hdr_name, (char *)v->hdr_value) != MI_SUCCESS)
+			log_msg(LOG_WARNING, session_log_id(s), "could not "
+			    "add the %s header", v->hdr_name);
 		return pass;
+	}
 	if (smfi_setreply(ctx, (char *)v->code, (char *)v->xcode,
 	    (char *)v->text) != MI_SUCCESS)
 		log_msg(LOG_WARNING, session_log_id(s), "smfi_setreply "
@@ -68,7 +74,7 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	want |= f1 & (SMFIP_NR_HDR | SMFIP_NR_BODY);
 	cb_noreply_hdr = (f1 & SMFIP_NR_HDR) != 0;
 	cb_noreply_body = (f1 & SMFIP_NR_BODY) != 0;
-	*pf0 = 0;
+	*pf0 = f0 & SMFIF_ADDHDRS;	/* actions: the feedback token header */
 	*pf1 = want & f1;
 	*pf2 = 0;
 	*pf3 = 0;
@@ -201,7 +207,7 @@ callbacks_describe(struct smfiDesc *d)
 	memset(d, 0, sizeof(*d));
 	d->xxfi_name = "aup-milter";
 	d->xxfi_version = SMFI_VERSION;
-	d->xxfi_flags = SMFIF_NONE;
+	d->xxfi_flags = SMFIF_ADDHDRS;	/* the feedback token header */
 	d->xxfi_connect = cb_connect;
 	d->xxfi_helo = cb_helo;
 	d->xxfi_envfrom = cb_envfrom;

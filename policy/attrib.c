@@ -3,14 +3,37 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "attrib.h"
+#include "lease_db.h"
+
+/* "192.0.2.7 2026-11-22T08:00:00Z/-": the address, start and end. */
+static void
+attrib_lease_text(const struct lease *l, char *buf, size_t len)
+{
+	char ip[64], from[32], to[32];
+	time_t f = (time_t)l->from, t = (time_t)l->to;
+	struct tm tm;
+
+	cidr_format(&l->addr, ip, sizeof(ip));
+	if (gmtime_r(&f, &tm) == NULL ||
+	    strftime(from, sizeof(from), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(from, sizeof(from), "@%lld", (long long)l->from);
+	if (l->to == 0)
+		snprintf(to, sizeof(to), "-");
+	else if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(to, sizeof(to), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(to, sizeof(to), "@%lld", (long long)l->to);
+	snprintf(buf, len, "%s %s/%s", ip, from, to);
+}
 
 int
 attrib_resolve(struct db_txn *txn, const char *auth,
     const struct cidr *client, struct attribution *a)
 {
 	struct cidr net;
+	struct lease l;
 	int r;
 
 	memset(a, 0, sizeof(*a));
@@ -34,6 +57,16 @@ attrib_resolve(struct db_txn *txn, const char *auth,
 			cidr_format(&net, a->via, sizeof(a->via));
 			return 1;
 		}
+		r = lease_lookup(txn, client, (int64_t)time(NULL), &l);
+		if (r < 0)
+			return -1;
+		if (r > 0) {
+			a->by = ATTRIB_LEASE;
+			snprintf(a->customer, sizeof(a->customer), "%s",
+			    l.customer);
+			attrib_lease_text(&l, a->via, sizeof(a->via));
+			return 1;
+		}
 	}
 	a->customer[0] = '\0';
 	return 0;
@@ -47,6 +80,8 @@ attrib_by_name(enum attrib_by by)
 		return "login";
 	case ATTRIB_NETWORK:
 		return "network";
+	case ATTRIB_LEASE:
+		return "lease";
 	default:
 		return "none";
 	}

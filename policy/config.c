@@ -21,6 +21,7 @@
 #include <string.h>
 #include <syslog.h>
 
+#include "addrnorm.h"
 #include "config.h"
 #include "xalloc.h"
 
@@ -52,10 +53,17 @@ struct config {
 	long		 log_level;
 	long		 milter_timeout;
 	char		*nameserver;
+	long		 dns_timeout;	/* DNSTimeout, seconds per try */
+	long		 dns_tries;	/* DNSTries */
+	long		 dns_budget;	/* DNSBudget, seconds per transaction */
+	long		 dns_cache_size;	/* DNSCacheSize, entries */
 	struct domlist	 local_domains;
 	struct domlist	 operator_domains;
 	struct domlist	 relay_hostnames;
 	enum rule_action actions[RULE_NRULES];
+	char		*address_rules_path;	/* AddressRules */
+	struct addrnorm_rules *address_rules;	/* loaded from it */
+	char		*feedback_header;	/* FeedbackHeader, "none" */
 };
 
 enum cf_type {
@@ -95,6 +103,10 @@ static const struct cf_key cf_keys[] = {
 	    OFF(evidence_failure), 0 },
 	{ "DNSFailure", CF_FAILMODE, "tempfail", 0, 0, OFF(dns_failure), 0 },
 	{ "Nameserver", CF_HOSTPORT, NULL, 0, 0, OFF(nameserver), 0 },
+	{ "DNSTimeout", CF_INT, "3", 1, 30, OFF(dns_timeout), 0 },
+	{ "DNSTries", CF_INT, "2", 1, 5, OFF(dns_tries), 0 },
+	{ "DNSBudget", CF_INT, "15", 1, 25, OFF(dns_budget), 0 },
+	{ "DNSCacheSize", CF_INT, "10000", 0, 1000000, OFF(dns_cache_size), 0 },
 	{ "LocalDomains", CF_DOMAINS, NULL, 0, 0, OFF(local_domains), 0 },
 	{ "OperatorDomains", CF_DOMAINS, NULL, 0, 0, OFF(operator_domains), 0 },
 	{ "RelayHostnames", CF_DOMAINS, NULL, 0, 0, OFF(relay_hostnames), 0 },
@@ -105,6 +117,9 @@ static const struct cf_key cf_keys[] = {
 	{ "Syslog", CF_BOOL, "yes", 0, 0, OFF(syslog), 0 },
 	{ "LogLevel", CF_LOGLEVEL, "info", 0, 0, OFF(log_level), 0 },
 	{ "MilterTimeout", CF_INT, "300", 10, 86400, OFF(milter_timeout), 0 },
+	{ "AddressRules", CF_PATH, NULL, 0, 0, OFF(address_rules_path), 0 },
+	{ "FeedbackHeader", CF_STRING, "X-AUP-Feedback", 0, 0,
+	    OFF(feedback_header), 0 },
 };
 
 #define CF_NKEYS	(sizeof(cf_keys) / sizeof(cf_keys[0]))
@@ -127,13 +142,15 @@ config_free(struct config *cfg)
 {
 	char **strs[] = { &cfg->path, &cfg->dir, &cfg->socket, &cfg->database,
 	    &cfg->evidence_log, &cfg->abuse_contact, &cfg->pid_file,
-	    &cfg->user, &cfg->nameserver };
+	    &cfg->user, &cfg->nameserver, &cfg->address_rules_path,
+	    &cfg->feedback_header };
 
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		free(*strs[i]);
 	domlist_free(&cfg->local_domains);
 	domlist_free(&cfg->operator_domains);
 	domlist_free(&cfg->relay_hostnames);
+	addrnorm_rules_free(cfg->address_rules);
 	free(cfg);
 }
 
@@ -511,6 +528,31 @@ cf_parse_file(struct config *cfg, FILE *fp, unsigned char *seen, char *err,
 	return rc;
 }
 
+/*
+ * The list files the config names (AddressRules) and checks of values
+ * that need more than their type (FeedbackHeader). Errors name the list
+ * file and line, or the config file.
+ */
+static int
+cf_load_lists(struct config *cfg, char *err, size_t errlen)
+{
+	const char *h = cfg->feedback_header;
+
+	if (cfg->address_rules_path != NULL &&
+	    (cfg->address_rules = addrnorm_rules_load(cfg->address_rules_path,
+	    err, errlen)) == NULL)
+		return -1;
+	if (h == NULL || strcasecmp(h, "none") == 0)
+		return 0;
+	for (const char *p = h; *p != '\0'; p++)
+		if (*p <= 0x20 || *p >= 0x7f || *p == ':' || p - h >= 64) {
+			snprintf(err, errlen, "%s: FeedbackHeader: '%s' is not "
+			    "a header field name (or none)", cfg->path, h);
+			return -1;
+		}
+	return 0;
+}
+
 struct config *
 config_load(const char *path, char *err, size_t errlen)
 {
@@ -533,6 +575,8 @@ config_load(const char *path, char *err, size_t errlen)
 			goto fail;
 		}
 	}
+	if (cf_load_lists(cfg, err, errlen) < 0)
+		goto fail;
 	if (cfg->db_max_mb < cfg->db_size_mb) {
 		snprintf(err, errlen, "%s: DatabaseMaxSize (%ld) is smaller "
 		    "than DatabaseSize (%ld)", path, cfg->db_max_mb,
@@ -613,6 +657,12 @@ int config_milter_timeout(const struct config *c)
 { return (int)c->milter_timeout; }
 const char *config_nameserver(const struct config *c)
 { return c->nameserver; }
+int config_dns_timeout(const struct config *c)
+{ return (int)c->dns_timeout; }
+int config_dns_tries(const struct config *c) { return (int)c->dns_tries; }
+int config_dns_budget(const struct config *c) { return (int)c->dns_budget; }
+size_t config_dns_cache_size(const struct config *c)
+{ return (size_t)c->dns_cache_size; }
 
 size_t
 config_database_size(const struct config *c)
@@ -694,4 +744,19 @@ int
 config_is_relay_hostname(const struct config *c, const char *h)
 {
 	return domlist_match(&c->relay_hostnames, h);
+}
+
+const struct addrnorm_rules *
+config_address_rules(const struct config *c)
+{
+	return c->address_rules;
+}
+
+const char *
+config_feedback_header(const struct config *c)
+{
+	if (c->feedback_header == NULL ||
+	    strcasecmp(c->feedback_header, "none") == 0)
+		return NULL;
+	return c->feedback_header;
 }

@@ -22,6 +22,7 @@
 
 #include "rules.h"
 
+struct addrnorm_rules;
 struct config;
 
 enum fail_mode {
@@ -56,6 +57,10 @@ int	config_syslog(const struct config *cfg);
 int	config_log_level(const struct config *cfg);	/* syslog LOG_* */
 int	config_milter_timeout(const struct config *cfg);	/* seconds */
 const char *config_nameserver(const struct config *cfg);	/* NULL */
+int	config_dns_timeout(const struct config *cfg);	/* s per try */
+int	config_dns_tries(const struct config *cfg);
+int	config_dns_budget(const struct config *cfg);	/* s per txn */
+size_t	config_dns_cache_size(const struct config *cfg);	/* entries */
 enum rule_action config_rule_action(const struct config *cfg,
 	    enum rule_id id);
 
@@ -67,5 +72,13 @@ enum rule_action config_rule_action(const struct config *cfg,
 int	config_is_local_domain(const struct config *cfg, const char *domain);
 int	config_is_operator_domain(const struct config *cfg, const char *domain);
 int	config_is_relay_hostname(const struct config *cfg, const char *host);
+
+/*
+ * The address normalisation rules of the AddressRules list file, loaded
+ * with the config (NULL: none, every local part is exact). Owned by cfg.
+ */
+const struct addrnorm_rules *config_address_rules(const struct config *cfg);
+/* FeedbackHeader: the token header's name, or NULL for "none". */
+const char *config_feedback_header(const struct config *cfg);
 
 #endif

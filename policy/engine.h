@@ -31,6 +31,8 @@ struct engine;
 struct session;
 
 #define VERDICT_TEXT_MAX	512
+#define VERDICT_HDR_NAME_MAX	72
+#define VERDICT_HDR_VALUE_MAX	96
 
 enum verdict_kind {
 	VERDICT_CONTINUE,	/* go on; nothing to say */
@@ -44,6 +46,13 @@ struct verdict {
 	char	code[4];		/* "550" */
 	char	xcode[8];		/* "5.7.1" */
 	char	text[VERDICT_TEXT_MAX];	/* one line, no CR/LF, no '%' games */
+	/*
+	 * A header for the MTA to add when the message is accepted (kind
+	 * VERDICT_CONTINUE at end of message): the feedback token. Empty
+	 * hdr_name: none. The milter adds it with smfi_addheader.
+	 */
+	char	hdr_name[VERDICT_HDR_NAME_MAX];
+	char	hdr_value[VERDICT_HDR_VALUE_MAX];
 };
 
 /* db and ev are borrowed and must outlive the engine. */

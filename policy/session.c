@@ -17,6 +17,7 @@
 #include "db.h"
 #include "envaddr.h"
 #include "log.h"
+#include "quota.h"
 #include "reply.h"
 #include "txn.h"
 #include "xalloc.h"
@@ -28,12 +29,19 @@ engine_new(struct db *db, struct evidence *ev)
 
 	eng->db = db;
 	eng->ev = ev;
+	eng->fb = feedback_new();
+	eng->quota = quota_new(db);
 	return eng;
 }
 
 void
 engine_free(struct engine *eng)
 {
+	if (eng == NULL)
+		return;
+	feedback_free(eng->fb);
+	quota_free(eng->quota);
+	engine_dns_free(eng);
 	free(eng);
 }
 
@@ -117,6 +125,8 @@ txn_free(struct txn *t)
 	free(t->header_from);
 	free(t->message_id);
 	free(t->subject);
+	rule_quota_end(t);	/* gives back what is still reserved */
+	rule_sender_free(t);
 	config_unref(t->cfg);
 	free(t);
 }
@@ -248,6 +258,7 @@ session_mail(struct session *s, const char *sender, const char *auth,
 {
 	struct envaddr ea;
 	struct txn *t;
+	int rule = -1;
 
 	verdict_clear(v);
 	session_abort(s);	/* a new MAIL without RSET ends the last one */
@@ -266,6 +277,18 @@ session_mail(struct session *s, const char *sender, const char *auth,
 		reply_tempfail(v, t->ref, "Policy database unavailable");
 		v->ends_txn = 1;
 		session_end_txn(s, "tempfail", "mail", -1, v);
+		return;
+	}
+	if ((rule = rule_quota_mail(s, args, v)) >= 0) {	/* SIZE= */
+		v->ends_txn = 1;
+		session_end_txn(s, v->kind == VERDICT_TEMPFAIL ? "tempfail" :
+		    "reject", "mail", rule, v);
+		return;
+	}
+	if (rule_sender_mail(s, sender, args, v, &rule)) {	/* DNS, SPF */
+		v->ends_txn = 1;
+		session_end_txn(s, v->kind == VERDICT_TEMPFAIL ? "tempfail" :
+		    "reject", "mail", rule, v);
 	}
 }
 
@@ -310,8 +333,14 @@ session_rcpt(struct session *s, const char *rcpt, const char *const *args,
 		return;		/* the same recipient counts once */
 	if (rule_relay_rcpt(s, ea.domain, v))
 		rule = RULE_RELAY;
+	else if (rule_sender_rcpt(s, v))
+		rule = RULE_RETURN_ADDRESS;
+	else if (rule_optout_rcpt(s, ea.mailbox, v))
+		rule = RULE_OPTOUT;
 	else if (rule_rcpt_cap_rcpt(s, v))
 		rule = RULE_RCPT_CAP;
+	else	/* last: it reserves quota for a recipient it lets pass */
+		rule = rule_quota_rcpt(s, ea.mailbox, v);
 	if (rule >= 0) {
 		txn_add_rejected(t, ea.mailbox, (enum rule_id)rule, v);
 		log_msg(LOG_INFO, s->logid, "ref=%s rule=%s rcpt=<%s> "
@@ -372,14 +401,22 @@ session_eom(struct session *s, struct verdict *v)
 {
 	char ref[EVIDENCE_REF_LEN + 1];
 	enum fail_mode on_fail;
+	int rule;
 
 	verdict_clear(v);
 	v->ends_txn = 1;
 	if (s->txn == NULL)
 		return;
 	s->txn->size += 2;	/* the blank line between header and body */
+	/* msg_size, the per-send rcpt_cap, and the quota charge */
+	if ((rule = rule_quota_eom(s, v)) >= 0) {
+		session_end_txn(s, v->kind == VERDICT_TEMPFAIL ? "tempfail" :
+		    "reject", "eom", rule, v);
+		return;
+	}
 	snprintf(ref, sizeof(ref), "%s", s->txn->ref);
 	on_fail = config_evidence_failure(s->txn->cfg);
+	feedback_stamp(s, v);	/* applied only if v stays "continue" */
 	if (session_end_txn(s, "accept", "eom", -1, NULL) < 0 &&
 	    on_fail == FAIL_TEMPFAIL)
 		reply_tempfail(v, ref, "Evidence log unavailable");

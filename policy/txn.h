@@ -21,6 +21,8 @@
 
 #define TXN_HEADER_MAX	998	/* bytes kept of From, Message-ID, Subject */
 
+struct resolver;
+
 struct txn_rejected {
 	char		*rcpt;
 	enum rule_id	 rule;
@@ -52,6 +54,13 @@ struct txn {
 	char		*subject;
 	int		 nfrom;			/* From headers seen */
 	size_t		 size;			/* header and body bytes */
+	struct quota_txn *quota;		/* reservations (rule_quota.c) */
+	/* rule_sender.c: the return address, SPF and their DNS */
+	int		 null_sender;		/* MAIL FROM:<> (a bounce) */
+	struct resolver	*res;			/* held MAIL..end; NULL: none */
+	int64_t		 dns_deadline_ms;	/* the DNSBudget of the txn */
+	char		*spf;			/* JSON object; NULL: not run */
+	char		*dns;			/* JSON array of DNS failures */
 };
 
 struct session {
@@ -70,9 +79,34 @@ struct session {
 struct engine {
 	struct db	*db;
 	struct evidence	*ev;
+	struct feedback	*fb;	/* feedback token secret cache (feedback.c) */
+	struct quota	*quota;	/* pending reservations, group commit */
+	struct resolver	*res;	/* engine_dns.c: built from the config */
+	char		 res_key[320];	/* the config it was built from */
 };
 
 void	txn_free(struct txn *t);
+
+/*
+ * engine_dns.c: the engine's resolver for cfg (a new reference; NULL with
+ * err when it cannot be made). engine_dns_free() at engine_free().
+ */
+struct resolver *engine_resolver(struct engine *eng, const struct config *cfg,
+	    char *err, size_t errlen);
+void	engine_dns_free(struct engine *eng);
+
+/*
+ * rule_sender.c, at MAIL (after attribution): the return address
+ * (syntax, authorized domain, operator domains, the domain exists in
+ * DNS), the own-mail-server half of relay, and SPF. Returns 1 when the
+ * transaction is refused (v filled, *rule the rule or -1 for a failure
+ * not tied to one), else 0. At RCPT: 1 when a bounce (null sender) gets
+ * a second recipient. rule_sender_free() releases the txn's DNS state.
+ */
+int	rule_sender_mail(struct session *s, const char *sender,
+	    const char *const *args, struct verdict *v, int *rule);
+int	rule_sender_rcpt(struct session *s, struct verdict *v);
+void	rule_sender_free(struct txn *t);
 
 /*
  * A rule found a violation: apply its configured action. For reject and
@@ -96,5 +130,18 @@ int	txn_record(struct session *s, const char *action, const char *stage,
 int	rule_relay_rcpt(struct session *s, const char *domain,
 	    struct verdict *v);
 int	rule_rcpt_cap_rcpt(struct session *s, struct verdict *v);
+/* mailbox as envaddr made it (rule_optout.c). */
+int	rule_optout_rcpt(struct session *s, const char *mailbox,
+	    struct verdict *v);
+
+/*
+ * feedback.c: the token header of accepted attributed mail. feedback_stamp
+ * fills v->hdr_name/hdr_value at end of message (nothing when the
+ * transaction is unattributed, FeedbackHeader is none, or the secret
+ * cannot be read).
+ */
+struct feedback *feedback_new(void);
+void	feedback_free(struct feedback *fb);	/* NULL is a no-op */
+void	feedback_stamp(struct session *s, struct verdict *v);
 
 #endif

@@ -80,6 +80,8 @@ record_extras(struct evrec *r, const struct txn *t)
 	evrec_raw(r, "violations", sb.s);
 	if (t->db_failed_open)
 		evrec_str(r, "database", "failed-open");
+	if (t->dns != NULL)		/* DNS failures, failed open/closed */
+		evrec_raw(r, "dns", t->dns);
 	strbuf_free(&sb);
 }
 
@@ -130,7 +132,7 @@ txn_record(struct session *s, const char *action, const char *stage,
 	    NULL);
 	evrec_str(&r, "action", action);
 	evrec_str(&r, "reply", v != NULL ? reply : NULL);
-	evrec_raw(&r, "spf", "null");
+	evrec_raw(&r, "spf", t->spf != NULL ? t->spf : "null");
 	evrec_raw(&r, "dkim", "null");
 	evrec_str(&r, "stage", stage);
 	record_extras(&r, t);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "sha256.h"
 
@@ -57,4 +58,15 @@ sha256_hex(const void *data, size_t len, char out[SHA256_HEX_LEN + 1])
 		out[2 * i + 1] = hex[md[i] & 0xf];
 	}
 	out[SHA256_HEX_LEN] = '\0';
+}
+
+void
+sha256_hmac(const void *key, size_t klen, const void *data, size_t len,
+    unsigned char out[32])
+{
+	unsigned int mdlen = 0;
+
+	if (HMAC(EVP_sha256(), key, (int)klen, data, len, out, &mdlen) ==
+	    NULL || mdlen != 32)
+		sha256_die("HMAC");
 }

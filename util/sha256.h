@@ -14,4 +14,8 @@
 /* Digest of data[0..len) as 64 lower-case hex digits plus NUL. */
 void	sha256_hex(const void *data, size_t len, char out[SHA256_HEX_LEN + 1]);
 
+/* HMAC-SHA-256 (RFC 2104) of data[0..len) under key[0..klen): 32 bytes. */
+void	sha256_hmac(const void *key, size_t klen, const void *data,
+	    size_t len, unsigned char out[32]);
+
 #endif

@@ -3,19 +3,23 @@
 # driven by miltertest (no MTA), checked in the evidence log; under
 # `make san-check` the milter's clean exit also proves no leaks.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/dns.sh"
 
 e2e_init
 command -v miltertest >/dev/null || skip_all "miltertest not installed"
 plan 25
 
+e2e_dns_start	# return addresses are checked in DNS
 e2e_milter_start "Socket inet:$MILTER_PORT@127.0.0.1
 Database db
 EvidenceLog evidence.log
 LocalDomains example.net
+Nameserver $DNS_NAMESERVER
 Syslog no"
 aupctl_run plan set tiny max_rcpts_per_msg=2 >/dev/null
 aupctl_run customer add acme --plan tiny --contact noc@acme.example >/dev/null
-aupctl_run customer login add acme alice >/dev/null
+aupctl_run customer login add acme alice >/dev/null &&
+aupctl_run customer domain add acme acme.example >/dev/null
 ok $? "provisioned acme with login alice"
 
 MILTER_SOCKET=$MILTER_SOCKET miltertest -s "$E2E_LIB_DIR/stages.lua" \

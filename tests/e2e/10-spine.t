@@ -5,6 +5,7 @@
 # changes applied without restart, and fail-safe behaviour with the
 # milter down.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/dns.sh"
 
 e2e_init
 plan 51
@@ -13,10 +14,12 @@ e2e_sink_start
 e2e_sasl_start
 e2e_add_user alice@acme.example alicepw
 e2e_add_user bob@other.example bobpw
+e2e_dns_start	# return addresses are checked in DNS
 e2e_milter_start "Socket inet:$MILTER_PORT@127.0.0.1
 Database db
 EvidenceLog evidence.log
 LocalDomains example.net
+Nameserver $DNS_NAMESERVER
 Syslog no"
 aupctl_run plan set basic max_rcpts_per_msg=99 >/dev/null &&
 aupctl_run customer add acme --plan basic --contact noc@acme.example >/dev/null &&
@@ -24,6 +27,7 @@ aupctl_run customer login add acme alice@acme.example >/dev/null &&
 aupctl_run customer domain add acme acme.example >/dev/null &&
 aupctl_run customer add netco --plan basic --contact noc@netco.example >/dev/null &&
 aupctl_run customer network add netco 127.0.0.2/32 >/dev/null &&
+aupctl_run customer domain add netco netco.example >/dev/null &&
 aupctl_run customer network add netco ::1/128 >/dev/null
 ok $? "provisioned acme (login) and netco (networks) with aupctl"
 e2e_postfix_start "inet:127.0.0.1:$MILTER_PORT"
@@ -134,7 +138,8 @@ like "$(smtp_rcpt_replies)" '^550 5\.7\.1 .*rule relay' \
 
 # --- changes take effect at the next transaction, no restart ----------------
 aupctl_run customer add other --plan basic --contact noc@other.example >/dev/null &&
-aupctl_run customer login add other bob@other.example >/dev/null
+aupctl_run customer login add other bob@other.example >/dev/null &&
+aupctl_run customer domain add other other.example >/dev/null
 ok $? "aupctl adds customer other with login bob while the milter runs"
 smtp_send --local-interface 127.0.0.3 --auth bob@other.example:bobpw \
     --from b@other.example --to out@remote.example \
@@ -142,7 +147,7 @@ smtp_send --local-interface 127.0.0.3 --auth bob@other.example:bobpw \
 like "$(smtp_data_reply)" '^250 ' "bob's next message is accepted"
 rec=$(aupctl_run evidence search --message-id '<bob-2@other.example>')
 is "$(field "$rec" customer)" other "and attributed to the new customer"
-is "$(aupctl_run evidence search --customer other | grep -c '"event":"admin"')" 2 \
+is "$(aupctl_run evidence search --customer other | grep -c '"event":"admin"')" 3 \
     "the admin changes are in the evidence log too"
 
 # --- the evidence chain -------------------------------------------------------

@@ -396,6 +396,10 @@ e2e_teardown() {
 	if declare -F e2e_user_cleanup >/dev/null; then
 		e2e_user_cleanup
 	fi
+	# the loopback DNS server of dns.sh, if the test started one
+	if declare -F e2e_dns_stop >/dev/null; then
+		e2e_dns_stop
+	fi
 	[ -n "$E2E_DIR" ] || return "$rc"
 	# signal everything first, then wait: each takes about a second
 	local pids='' p master=''

@@ -10,6 +10,7 @@
 
 #include "cidr.h"
 #include "config.h"
+#include "dns_server.h"
 #include "custdb.h"
 #include "db.h"
 #include "engine.h"
@@ -37,14 +38,16 @@ provision(struct db_txn *t, void *arg)
 	snprintf(c.plan, sizeof(c.plan), "tiny");
 	snprintf(c.contact, sizeof(c.contact), "noc@acme.example");
 	if (custdb_customer_put(t, &c) < 0 ||
-	    custdb_login_add(t, "acme", "alice") < 0)
+	    custdb_login_add(t, "acme", "alice") < 0 ||
+	    custdb_domain_add(t, "acme", "acme.example", 0) < 0)
 		return -1;
 	snprintf(c.id, sizeof(c.id), "netco");
 	if (custdb_customer_put(t, &c) < 0 ||
 	    cidr_parse("192.0.2.0/24", &net, err, sizeof(err)) < 0 ||
 	    custdb_network_add(t, "netco", &net) < 0 ||
 	    cidr_parse("2001:db8::/32", &net, err, sizeof(err)) < 0 ||
-	    custdb_network_add(t, "netco", &net) < 0)
+	    custdb_network_add(t, "netco", &net) < 0 ||
+	    custdb_domain_add(t, "netco", "netco.example", 0) < 0)
 		return -1;
 	return 0;
 }
@@ -98,6 +101,7 @@ main(void)
 	struct session *s;
 	struct verdict v;
 	FILE *fp;
+	int dns_port, dns_silent;
 
 	if (mkdtemp(dir) == NULL)
 		bail("mkdtemp");
@@ -106,8 +110,11 @@ main(void)
 	snprintf(evpath, sizeof(evpath), "%s/evidence.log", dir);
 	if ((fp = fopen(path, "w")) == NULL)
 		bail("cannot write config");
+	/* Return addresses are checked in DNS: the loopback test server. */
+	dns_server_start(&dns_port, &dns_silent);
 	fprintf(fp, "Socket inet:8895@127.0.0.1\nDatabase db\n"
-	    "EvidenceLog evidence.log\nLocalDomains example.net\n");
+	    "EvidenceLog evidence.log\nLocalDomains example.net\n"
+	    "Nameserver 127.0.0.1:%d\n", dns_port);
 	fclose(fp);
 	if ((cfg = config_load(path, err, sizeof(err))) == NULL)
 		bail("%s", err);

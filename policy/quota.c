@@ -1,0 +1,176 @@
+/*
+ * quota - the engine's quota state: pending reservations, the group
+ * commit, the reclaim timer (see quota.h)
+ *
+ * The pending table is a chained hash of counter keys to reserved counts,
+ * under one mutex; an entry exists only while something is reserved, so
+ * the table holds the in-flight transactions' counters and no more.
+ * Ownership: quota_new() returns an object freed by quota_free().
+ * Threads: see quota.h. Errors: none here; writes report theirs.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db_batch.h"
+#include "log.h"
+#include "quota.h"
+#include "xalloc.h"
+
+#define QUOTA_BUCKETS		4096
+#define QUOTA_RECLAIM_EVERY	60	/* seconds */
+#define QUOTA_RECLAIM_MAX	10000	/* index entries per run */
+
+struct pending {
+	struct pending	*next;
+	uint64_t	 n;
+	size_t		 klen;
+	uint8_t		 key[];
+};
+
+struct quota {
+	struct db	*db;
+	struct db_batch	*batch;
+	pthread_mutex_t	 mu;
+	struct pending	*bucket[QUOTA_BUCKETS];
+	atomic_llong	 next_reclaim;
+};
+
+struct quota *
+quota_new(struct db *db)
+{
+	struct quota *q = xcalloc(1, sizeof(*q));
+
+	q->db = db;
+	q->batch = db_batch_new(db);
+	pthread_mutex_init(&q->mu, NULL);
+	atomic_init(&q->next_reclaim, 0);
+	return q;
+}
+
+void
+quota_free(struct quota *q)
+{
+	struct pending *p, *next;
+
+	if (q == NULL)
+		return;
+	for (size_t i = 0; i < QUOTA_BUCKETS; i++)
+		for (p = q->bucket[i]; p != NULL; p = next) {
+			next = p->next;
+			free(p);
+		}
+	db_batch_free(q->batch);
+	pthread_mutex_destroy(&q->mu);
+	free(q);
+}
+
+/* FNV-1a. */
+static size_t
+quota_hash(const struct quota_key *k)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (size_t i = 0; i < k->len; i++) {
+		h ^= k->buf[i];
+		h *= 1099511628211ULL;
+	}
+	return (size_t)(h % QUOTA_BUCKETS);
+}
+
+static struct pending **
+quota_find(struct quota *q, const struct quota_key *k)
+{
+	struct pending **pp = &q->bucket[quota_hash(k)];
+
+	for (; *pp != NULL; pp = &(*pp)->next)
+		if ((*pp)->klen == k->len &&
+		    memcmp((*pp)->key, k->buf, k->len) == 0)
+			break;
+	return pp;
+}
+
+void
+quota_lock(struct quota *q)
+{
+	pthread_mutex_lock(&q->mu);
+}
+
+void
+quota_unlock(struct quota *q)
+{
+	pthread_mutex_unlock(&q->mu);
+}
+
+/* Called with the lock held. */
+uint64_t
+quota_pending(struct quota *q, const struct quota_key *k)
+{
+	struct pending *p = *quota_find(q, k);
+
+	return p != NULL ? p->n : 0;
+}
+
+/* Called with the lock held. */
+void
+quota_pending_add(struct quota *q, const struct quota_key *k, int64_t delta)
+{
+	struct pending **pp = quota_find(q, k), *p = *pp;
+
+	if (p == NULL) {
+		if (delta <= 0)
+			return;
+		p = xmalloc(sizeof(*p) + k->len);
+		p->next = NULL;
+		p->n = 0;
+		p->klen = k->len;
+		memcpy(p->key, k->buf, k->len);
+		*pp = p;
+	}
+	if (delta < 0 && (uint64_t)-delta >= p->n) {
+		*pp = p->next;
+		free(p);
+		return;
+	}
+	p->n = (uint64_t)((int64_t)p->n + delta);
+}
+
+int
+quota_write(struct quota *q, int (*fn)(struct db_txn *, void *), void *arg,
+    char *err, size_t errlen)
+{
+	return db_batch_write(q->batch, fn, arg, err, errlen);
+}
+
+struct quota_reclaim {
+	int64_t	now;
+	long	deleted;
+};
+
+static int
+quota_reclaim_txn(struct db_txn *txn, void *arg)
+{
+	struct quota_reclaim *r = arg;
+
+	r->deleted = quota_db_reclaim(txn, r->now, QUOTA_RECLAIM_MAX);
+	return r->deleted < 0 ? -1 : 0;
+}
+
+void
+quota_maybe_reclaim(struct quota *q, int64_t now, const char *logid)
+{
+	long long due = atomic_load(&q->next_reclaim);
+	struct quota_reclaim r = { now, 0 };
+	char err[512];
+
+	if (now < due || !atomic_compare_exchange_strong(&q->next_reclaim,
+	    &due, (long long)now + QUOTA_RECLAIM_EVERY))
+		return;
+	if (quota_write(q, quota_reclaim_txn, &r, err, sizeof(err)) < 0)
+		log_msg(LOG_ERR, logid, "quota: reclaiming expired counters "
+		    "failed: %s", err);
+	else if (r.deleted > 0)
+		log_msg(LOG_DEBUG, logid, "quota: reclaimed %ld expired "
+		    "counters", r.deleted);
+}

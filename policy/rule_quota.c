@@ -1,0 +1,588 @@
+/*
+ * rule_quota - the quota rules: rate, bomb, msg_size, per-send rcpt_cap
+ *
+ * See quota.h for the design (charge at end of message in one shared
+ * write transaction; reservations at RCPT in the pending table). A rule
+ * in "log" mode never refuses: what it would have refused is recorded as
+ * a violation and the mail is charged as usual.
+ *
+ * Replies say which limit, its value, for whom, and when the window
+ * resets, e.g. "451 4.7.1 Hourly message quota of 500 reached for
+ * customer acme; resets 14:00 UTC (rule rate, ref 7f3a9c21e0b1)".
+ *
+ * Ownership: struct quota_txn hangs off its txn (t->quota) and is freed
+ * by rule_quota_end(), which txn_free() calls on every path.
+ * Threads: per-session state, plus the shared struct quota.
+ * Errors: database failures follow DatabaseFailure (see quota.h).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "addrnorm.h"
+#include "custdb.h"
+#include "log.h"
+#include "quota.h"
+#include "reply.h"
+#include "sha256.h"
+#include "txn.h"
+#include "window.h"
+#include "xalloc.h"
+
+#define QSCOPE_MAX	2	/* the customer, and the login with a plan */
+#define QCAND_MAX	(3 * QSCOPE_MAX)
+
+struct qscope {
+	enum quota_scope scope;
+	char		 id[256];	/* customer id or login */
+	struct plan	 plan;
+};
+
+struct qitem {
+	struct quota_key key;
+	enum quota_kind	 kind;
+	int		 sc;		/* index into quota_txn.sc */
+	uint64_t	 n;
+	uint64_t	 limit;
+	int		 enforce;	/* rule not in log mode */
+	int64_t		 start, end;	/* window for a charge */
+	uint64_t	 old, now;	/* counts before/after the charge */
+	int		 over;		/* over the limit (log mode) */
+};
+
+struct quota_txn {
+	struct quota	*q;
+	struct qscope	 sc[QSCOPE_MAX];
+	int		 nsc;
+	struct qitem	*items;		/* reserved in the pending table */
+	size_t		 nitems;
+	int		 msg_reserved;
+	uint64_t	 nrcpts;	/* distinct recipients reserved */
+};
+
+static const enum plan_key kind_limit[] = {
+	[QUOTA_MSGS_HOUR] = PLAN_MSGS_PER_HOUR,
+	[QUOTA_RCPTS_DAY] = PLAN_RCPTS_PER_DAY,
+	[QUOTA_RCPT_HOUR] = PLAN_PER_RCPT_PER_HOUR,
+	[QUOTA_SEND] = PLAN_MAX_RCPTS_PER_MSG,
+};
+
+static enum rule_id
+kind_rule(enum quota_kind k)
+{
+	return k == QUOTA_RCPT_HOUR ? RULE_BOMB : k == QUOTA_SEND ?
+	    RULE_RCPT_CAP : RULE_RATE;
+}
+
+static const char *
+scope_word(enum quota_scope sc)
+{
+	return sc == QUOTA_LOGIN ? "login" : "customer";
+}
+
+/* Fill it for counter kind of scope i; window taken at now. 0 / -1. */
+static int
+qitem_make(struct quota_txn *qt, struct txn *t, struct qitem *it, int i,
+    enum quota_kind kind, const char *tail, uint64_t n, int64_t now)
+{
+	const struct qscope *sc = &qt->sc[i];
+	size_t tlen = tail != NULL ? strlen(tail) : 0;
+
+	memset(it, 0, sizeof(*it));
+	if (quota_key_make(&it->key, sc->scope, sc->id, kind, tail, tlen) < 0)
+		return -1;
+	it->kind = kind;
+	it->sc = i;
+	it->n = n;
+	it->limit = sc->plan.lim[kind_limit[kind]];
+	it->enforce = config_rule_action(t->cfg, kind_rule(kind)) !=
+	    ACTION_LOG;
+	if (kind == QUOTA_SEND) {
+		it->start = now;
+		it->end = now + WINDOW_SEND_SECS;
+	} else {
+		enum window_kind w = kind == QUOTA_RCPTS_DAY ? WINDOW_DAY :
+		    WINDOW_HOUR;
+
+		it->start = window_start(w, now);
+		it->end = window_end(w, now);
+	}
+	return 0;
+}
+
+/* The reply (or the logged violation) for item it over its limit. */
+static int
+qitem_violation(struct txn *t, const struct quota_txn *qt,
+    const struct qitem *it, const char *rcpt, struct verdict *v)
+{
+	const struct qscope *sc = &qt->sc[it->sc];
+	unsigned long long lim = (unsigned long long)it->limit;
+	const char *who = scope_word(sc->scope);
+	char reset[32];
+
+	window_reset_text(it->end, reset, sizeof(reset));
+	switch (it->kind) {
+	case QUOTA_MSGS_HOUR:
+		return txn_violation(t, v, RULE_RATE, "451", "4.7.1",
+		    "Hourly message quota of %llu reached for %s %s; resets "
+		    "%s", lim, who, sc->id, reset);
+	case QUOTA_RCPTS_DAY:
+		return txn_violation(t, v, RULE_RATE, "451", "4.7.1",
+		    "Daily recipient quota of %llu reached for %s %s; resets "
+		    "%s", lim, who, sc->id, reset);
+	case QUOTA_RCPT_HOUR:
+		return txn_violation(t, v, RULE_BOMB, "451", "4.7.1",
+		    "Hourly limit of %llu messages to %.200s reached for %s "
+		    "%s; resets %s", lim, rcpt != NULL ? rcpt : "one recipient",
+		    who, sc->id, reset);
+	case QUOTA_SEND:
+		return txn_violation(t, v, RULE_RCPT_CAP, "550", "5.7.1",
+		    "Mailing refused: with this transaction the send "
+		    "%.100s reaches %llu recipients, over the limit of %llu "
+		    "per send for %s %s (split sends add up for an hour)",
+		    t->message_id, (unsigned long long)(it->old + it->n), lim,
+		    who, sc->id);
+	}
+	return 0;
+}
+
+/* A database failure: per DatabaseFailure, refuse (1) or go on (0). */
+static int
+quota_db_failed(struct session *s, struct verdict *v, const char *what,
+    const char *err)
+{
+	struct txn *t = s->txn;
+
+	log_msg(LOG_ERR, s->logid, "quota: %s failed (%s): %s", what,
+	    config_database_failure(t->cfg) == FAIL_ACCEPT ? "accepting, "
+	    "DatabaseFailure accept" : "tempfail", err);
+	if (config_database_failure(t->cfg) == FAIL_ACCEPT) {
+		t->db_failed_open = 1;
+		return 0;
+	}
+	reply_tempfail(v, t->ref, "Policy database unavailable");
+	return 1;
+}
+
+/* ---- MAIL ---- */
+
+/* The login's own plan into qt->sc[1]; -1 on a database error. */
+static int
+quota_login_plan(struct session *s, struct quota_txn *qt, char *err,
+    size_t errlen)
+{
+	struct txn *t = s->txn;
+	char name[CUSTDB_ID_MAX];
+	struct db_txn *rt;
+	int r;
+
+	if ((rt = db_read_begin(s->eng->db, err, errlen)) == NULL)
+		return -1;
+	r = custdb_login_plan_get(rt, t->attr.via, name);
+	if (r > 0 && (r = custdb_plan_get(rt, name, &qt->sc[1].plan)) == 0)
+		log_msg(LOG_WARNING, s->logid, "login %s has unknown plan %s; "
+		    "only its customer's limits apply", t->attr.via, name);
+	if (r < 0)
+		snprintf(err, errlen, "%s", db_txn_error(rt));
+	db_read_end(rt);
+	if (r > 0) {
+		qt->sc[1].scope = QUOTA_LOGIN;
+		snprintf(qt->sc[1].id, sizeof(qt->sc[1].id), "%s",
+		    t->attr.via);
+		qt->nsc = 2;
+	}
+	return r < 0 ? -1 : 0;
+}
+
+/* SIZE=n among the MAIL parameters: 1 with *size, 0 if absent or bad. */
+static int
+quota_size_param(const char *const *args, uint64_t *size)
+{
+	const char *p;
+	char *end;
+
+	for (; args != NULL && *args != NULL; args++) {
+		if (strncasecmp(*args, "SIZE=", 5) != 0)
+			continue;
+		p = *args + 5;
+		if (*p < '0' || *p > '9')
+			return 0;
+		errno = 0;
+		*size = strtoull(p, &end, 10);
+		if (*end != '\0')
+			return 0;
+		if (errno == ERANGE)
+			*size = UINT64_MAX;
+		return 1;
+	}
+	return 0;
+}
+
+/* msg_size against every scope's plan; 1 refused. */
+static int
+quota_size_check(struct txn *t, const struct quota_txn *qt, uint64_t size,
+    struct verdict *v)
+{
+	for (int i = 0; i < qt->nsc; i++) {
+		uint64_t lim = qt->sc[i].plan.lim[PLAN_MAX_MSG_BYTES];
+
+		if (size <= lim)
+			continue;
+		if (txn_violation(t, v, RULE_MSG_SIZE, "552", "5.3.4",
+		    "Message size %" PRIu64 " exceeds the limit of %" PRIu64
+		    " bytes for %s %s", size, lim, scope_word(qt->sc[i].scope),
+		    qt->sc[i].id))
+			return 1;
+		break;
+	}
+	return 0;
+}
+
+int
+rule_quota_mail(struct session *s, const char *const *args,
+    struct verdict *v)
+{
+	struct txn *t = s->txn;
+	struct quota_txn *qt;
+	char err[512];
+	uint64_t size;
+
+	if (t == NULL || t->attr.by == ATTRIB_NONE || t->db_failed_open)
+		return -1;
+	qt = t->quota = xcalloc(1, sizeof(*qt));
+	qt->q = s->eng->quota;
+	qt->sc[0].scope = QUOTA_CUSTOMER;
+	snprintf(qt->sc[0].id, sizeof(qt->sc[0].id), "%s", t->cust.id);
+	qt->sc[0].plan = t->plan;
+	qt->nsc = 1;
+	if (t->attr.by == ATTRIB_LOGIN &&
+	    quota_login_plan(s, qt, err, sizeof(err)) < 0)
+		return quota_db_failed(s, v, "reading the login's plan", err) ?
+		    RULE_RATE : -1;
+	if (quota_size_param(args, &size) && quota_size_check(t, qt, size, v))
+		return RULE_MSG_SIZE;
+	return -1;
+}
+
+/* ---- RCPT ---- */
+
+/* The counters one more recipient touches; how many. */
+static int
+quota_candidates(struct txn *t, struct quota_txn *qt, const char *rcpt,
+    int64_t now, struct qitem *c)
+{
+	int n = 0;
+
+	for (int i = 0; i < qt->nsc; i++) {
+		if (!qt->msg_reserved && qitem_make(qt, t, &c[n], i,
+		    QUOTA_MSGS_HOUR, NULL, 1, now) == 0)
+			n++;
+		if (qitem_make(qt, t, &c[n], i, QUOTA_RCPTS_DAY, NULL, 1,
+		    now) == 0)
+			n++;
+		if (qitem_make(qt, t, &c[n], i, QUOTA_RCPT_HOUR, rcpt, 1,
+		    now) == 0)
+			n++;
+	}
+	return n;
+}
+
+/*
+ * Check the candidates against committed plus pending counts and reserve
+ * them, under the pending lock. Pending counts are read before the
+ * snapshot of the committed ones begins: a charge that commits in between
+ * is then counted twice (a refusal that a retry clears) but never missed.
+ * Returns the index of the first enforced candidate over its limit, -1 if
+ * all were reserved, -2 on a database error (err set).
+ */
+static int
+quota_reserve(struct session *s, struct quota_txn *qt, struct qitem *c,
+    int n, int64_t now, char *err, size_t errlen)
+{
+	uint64_t pend[QCAND_MAX];
+	struct quota_counter cnt;
+	struct db_txn *rt;
+	int over = -1, r = 0;
+
+	quota_lock(qt->q);
+	for (int i = 0; i < n; i++)
+		pend[i] = quota_pending(qt->q, &c[i].key);
+	if ((rt = db_read_begin(s->eng->db, err, errlen)) == NULL) {
+		quota_unlock(qt->q);
+		return -2;
+	}
+	for (int i = 0; i < n && r >= 0; i++) {
+		if ((r = quota_db_get(rt, &c[i].key, now, &cnt)) < 0)
+			snprintf(err, errlen, "%s", db_txn_error(rt));
+		c[i].old = cnt.count + pend[i];
+		c[i].over = c[i].old + c[i].n > c[i].limit ||
+		    c[i].old + c[i].n < c[i].old;
+		if (c[i].over && c[i].enforce && over < 0)
+			over = i;
+	}
+	db_read_end(rt);
+	if (r < 0 || over >= 0) {
+		quota_unlock(qt->q);
+		return r < 0 ? -2 : over;
+	}
+	for (int i = 0; i < n; i++)
+		quota_pending_add(qt->q, &c[i].key, (int64_t)c[i].n);
+	quota_unlock(qt->q);
+	qt->items = xrealloc(qt->items, (qt->nitems + (size_t)n) *
+	    sizeof(*qt->items));
+	for (int i = 0; i < n; i++) {
+		qt->items[qt->nitems++] = c[i];
+		if (c[i].kind == QUOTA_MSGS_HOUR)
+			qt->msg_reserved = 1;
+	}
+	qt->nrcpts++;
+	return -1;
+}
+
+/* Is counter k already reserved by this transaction? */
+static int
+quota_reserved(const struct quota_txn *qt, const struct quota_key *k)
+{
+	for (size_t i = 0; i < qt->nitems; i++)
+		if (qt->items[i].key.len == k->len &&
+		    memcmp(qt->items[i].key.buf, k->buf, k->len) == 0)
+			return 1;
+	return 0;
+}
+
+/* The login plan's own per-transaction cap (the customer's is rcpt_cap's). */
+static int
+quota_login_cap(struct txn *t, const struct quota_txn *qt, struct verdict *v)
+{
+	uint64_t cap;
+
+	if (qt->nsc < 2)
+		return 0;
+	cap = qt->sc[1].plan.lim[PLAN_MAX_RCPTS_PER_MSG];
+	if (t->nrcpts < cap)
+		return 0;
+	return txn_violation(t, v, RULE_RCPT_CAP, "452", "4.5.3",
+	    "Too many recipients: plan %s allows %llu per message for login "
+	    "%s", qt->sc[1].plan.name, (unsigned long long)cap, qt->sc[1].id);
+}
+
+int
+rule_quota_rcpt(struct session *s, const char *rcpt, struct verdict *v)
+{
+	struct txn *t = s->txn;
+	struct quota_txn *qt = t != NULL ? t->quota : NULL;
+	struct qitem c[QCAND_MAX];
+	int64_t now = (int64_t)time(NULL);
+	char err[512], norm[ADDRNORM_MAX];
+	int n, over;
+
+	if (qt == NULL || t->db_failed_open)
+		return -1;
+	if (quota_login_cap(t, qt, v))
+		return RULE_RCPT_CAP;
+	/* One recipient counts once however it is spelled (AddressRules). */
+	if (addrnorm_address(config_address_rules(t->cfg), rcpt, norm,
+	    sizeof(norm), err, sizeof(err)) == 0)
+		rcpt = norm;
+	n = quota_candidates(t, qt, rcpt, now, c);
+	if (n == 0 || quota_reserved(qt, &c[n - 1].key))
+		return -1;	/* the same recipient, spelled otherwise */
+	over = quota_reserve(s, qt, c, n, now, err, sizeof(err));
+	if (over == -2)
+		return quota_db_failed(s, v, "reading the counters", err) ?
+		    RULE_RATE : -1;
+	if (over >= 0)
+		return qitem_violation(t, qt, &c[over], rcpt, v) ?
+		    (int)kind_rule(c[over].kind) : -1;
+	for (int i = 0; i < n; i++)	/* rules in log mode: record */
+		if (c[i].over)
+			qitem_violation(t, qt, &c[i], rcpt, v);
+	return -1;
+}
+
+/* ---- end of message ---- */
+
+struct quota_charge {
+	struct qitem	*items;
+	size_t		 n;
+	int64_t		 now;
+	long		 over;		/* out: enforced item over, or -1 */
+};
+
+/* Check every item against the committed counts, then charge them all. */
+static int
+quota_charge_txn(struct db_txn *txn, void *arg)
+{
+	struct quota_charge *ch = arg;
+	struct quota_counter c;
+
+	ch->over = -1;
+	for (size_t i = 0; i < ch->n; i++) {
+		struct qitem *it = &ch->items[i];
+
+		if (quota_db_get(txn, &it->key, ch->now, &c) < 0)
+			return -1;
+		it->old = c.count;
+		it->over = c.count + it->n > it->limit ||
+		    c.count + it->n < c.count;
+		if (it->over && it->enforce) {
+			ch->over = (long)i;
+			return 0;	/* nothing written: nothing charged */
+		}
+	}
+	for (size_t i = 0; i < ch->n; i++) {
+		struct qitem *it = &ch->items[i];
+
+		if (quota_db_add(txn, &it->key, it->n, ch->now, it->start,
+		    it->end, &c) < 0)
+			return -1;
+		it->now = c.count;
+	}
+	return 0;
+}
+
+/* The reserved items, re-windowed at now, plus the per-send counters. */
+static size_t
+quota_charge_list(struct txn *t, struct quota_txn *qt, int64_t now,
+    struct qitem **out)
+{
+	struct qitem *v = xcalloc(qt->nitems + QSCOPE_MAX, sizeof(*v));
+	char hash[SHA256_HEX_LEN + 1];
+	size_t n = 0;
+
+	for (size_t i = 0; i < qt->nitems; i++) {
+		size_t j;
+
+		/* One charge per counter: the daily count of 5 recipients. */
+		for (j = 0; j < n; j++)
+			if (v[j].key.len == qt->items[i].key.len &&
+			    memcmp(v[j].key.buf, qt->items[i].key.buf,
+			    v[j].key.len) == 0)
+				break;
+		if (j < n) {
+			v[j].n += qt->items[i].n;
+			continue;
+		}
+		v[n] = qt->items[i];
+		qitem_make(qt, t, &v[n], v[n].sc, v[n].kind, NULL, v[n].n, now);
+		v[n].key = qt->items[i].key;	/* keep the recipient tail */
+		n++;
+	}
+	if (t->message_id != NULL && *t->message_id != '\0') {
+		sha256_hex(t->message_id, strlen(t->message_id), hash);
+		hash[32] = '\0';
+		for (int i = 0; i < qt->nsc; i++)
+			if (qitem_make(qt, t, &v[n], i, QUOTA_SEND, hash,
+			    qt->nrcpts, now) == 0)
+				n++;
+	}
+	*out = v;
+	return n;
+}
+
+/* Recipient of a QUOTA_RCPT_HOUR item, from its key tail. */
+static const char *
+qitem_rcpt(const struct qitem *it, char *buf, size_t len)
+{
+	const uint8_t *nul = memchr(it->key.buf + 1, '\0', it->key.len - 1);
+	size_t off = (size_t)(nul - it->key.buf) + 2;
+
+	snprintf(buf, len, "%.*s", (int)(it->key.len - off),
+	    (const char *)it->key.buf + off);
+	return buf;
+}
+
+/* A "warn" evidence record when a charge crosses warn_percent. */
+static void
+quota_warn(struct session *s, const struct quota_txn *qt,
+    const struct qitem *it)
+{
+	const struct qscope *sc = &qt->sc[it->sc];
+	uint64_t pct = sc->plan.lim[PLAN_WARN_PERCENT];
+	unsigned __int128 mark = (unsigned __int128)it->limit * pct;
+	char err[512], when[32];
+	struct evrec r;
+
+	if ((it->kind != QUOTA_MSGS_HOUR && it->kind != QUOTA_RCPTS_DAY) ||
+	    pct == 0 || it->limit == 0 ||
+	    (unsigned __int128)it->old * 100 >= mark ||
+	    (unsigned __int128)it->now * 100 < mark)
+		return;
+	evrec_begin(&r, "warn", s->txn->ref);
+	evrec_str(&r, "customer", s->txn->cust.id);
+	evrec_str(&r, "login", sc->scope == QUOTA_LOGIN ? sc->id : NULL);
+	evrec_str(&r, "rule", "rate");
+	evrec_str(&r, "counter", quota_kind_name(it->kind));
+	evrec_int(&r, "value", (long long)it->now);
+	evrec_int(&r, "limit", (long long)it->limit);
+	evrec_int(&r, "warn_percent", (long long)pct);
+	evrec_str(&r, "plan", sc->plan.name);
+	evrec_str(&r, "resets", window_time_text(it->end, when,
+	    sizeof(when)));
+	if (evidence_append(s->eng->ev, &r, err, sizeof(err)) < 0)
+		log_msg(LOG_ERR, s->logid, "evidence: warn record not "
+		    "written: %s", err);
+	log_msg(LOG_NOTICE, s->logid, "ref=%s warn %s %s %s=%" PRIu64 "/%"
+	    PRIu64 " (%" PRIu64 "%%)", s->txn->ref, scope_word(sc->scope),
+	    sc->id, quota_kind_name(it->kind), it->now, it->limit, pct);
+	evrec_free(&r);
+}
+
+int
+rule_quota_eom(struct session *s, struct verdict *v)
+{
+	struct txn *t = s->txn;
+	struct quota_txn *qt = t != NULL ? t->quota : NULL;
+	struct quota_charge ch;
+	char err[512], rcpt[QUOTA_KEY_MAX];
+	int refused = -1;
+
+	if (qt == NULL || t->db_failed_open)
+		return -1;
+	if (quota_size_check(t, qt, t->size, v))
+		return RULE_MSG_SIZE;
+	if (qt->nrcpts == 0)
+		return -1;	/* nothing reserved, nothing to charge */
+	ch.now = (int64_t)time(NULL);
+	ch.n = quota_charge_list(t, qt, ch.now, &ch.items);
+	if (quota_write(qt->q, quota_charge_txn, &ch, err, sizeof(err)) < 0) {
+		free(ch.items);
+		return quota_db_failed(s, v, "charging the counters", err) ?
+		    RULE_RATE : -1;
+	}
+	for (size_t i = 0; i < ch.n && refused < 0; i++) {
+		const struct qitem *it = &ch.items[i];
+
+		if (!it->over || (ch.over >= 0 && (size_t)ch.over != i))
+			continue;
+		if (qitem_violation(t, qt, it, it->kind == QUOTA_RCPT_HOUR ?
+		    qitem_rcpt(it, rcpt, sizeof(rcpt)) : NULL, v))
+			refused = (int)kind_rule(it->kind);
+	}
+	for (size_t i = 0; ch.over < 0 && i < ch.n; i++)
+		quota_warn(s, qt, &ch.items[i]);
+	free(ch.items);
+	quota_maybe_reclaim(qt->q, ch.now, s->logid);
+	return refused;
+}
+
+void
+rule_quota_end(struct txn *t)
+{
+	struct quota_txn *qt = t->quota;
+
+	if (qt == NULL)
+		return;
+	quota_lock(qt->q);
+	for (size_t i = 0; i < qt->nitems; i++)
+		quota_pending_add(qt->q, &qt->items[i].key,
+		    -(int64_t)qt->items[i].n);
+	quota_unlock(qt->q);
+	free(qt->items);
+	free(qt);
+	t->quota = NULL;
+}
