@@ -96,7 +96,6 @@ _dns_query() {
 }
 
 _dns_zone_data() {
-	local ns=$1
 	cat <<-EOF
 		local-data: "mx.test. 300 IN MX 10 mail.mx.test."
 		local-data: "mail.mx.test. 300 IN A 192.0.2.25"
