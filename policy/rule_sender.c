@@ -30,6 +30,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "addrnorm.h"
 #include "config.h"
 #include "custdb.h"
 #include "db.h"
@@ -121,6 +122,32 @@ sender_resolver(struct session *s, char *why, size_t len)
 	if (t->res == NULL)
 		log_msg(LOG_ERR, s->logid, "resolver: %s", why);
 	return t->res != NULL ? 0 : -1;
+}
+
+/*
+ * An SMTPUTF8 domain in U-labels is checked (authorization, DNS) in its
+ * A-label form, the one customers' domains are stored in and DNS knows.
+ * 0, or -1 when the name is no valid IDN.
+ */
+static int
+sender_alabel(struct rfc5321_path *p)
+{
+	char out[ADDRNORM_DOMAIN_MAX], err[128];
+	const unsigned char *c;
+
+	if (p->literal)
+		return 0;
+	for (c = (const unsigned char *)p->domain; *c != '\0' && *c < 0x80;
+	    c++)
+		;
+	if (*c == '\0')
+		return 0;
+	if (addrnorm_domain(p->domain, out, sizeof(out), err, sizeof(err)) < 0
+	    || strlen(out) >= sizeof(p->domain))
+		return -1;
+	snprintf(p->domain, sizeof(p->domain), "%s", out);
+	snprintf(p->mailbox, sizeof(p->mailbox), "%s@%s", p->local, out);
+	return 0;
 }
 
 /* 1 when args (ESMTP parameters of MAIL) include SMTPUTF8. */
@@ -314,6 +341,12 @@ rule_sender_mail(struct session *s, const char *sender,
 	if (p.null) {
 		t->null_sender = 1;
 		return 0;
+	}
+	if (sender_alabel(&p) < 0) {
+		*rule = RULE_RETURN_ADDRESS;
+		return txn_violation(t, v, RULE_RETURN_ADDRESS, "553", "5.1.7",
+		    "Invalid return address domain %.*s: not a valid "
+		    "internationalized domain name", SENDER_SHOW, p.domain);
 	}
 	if ((r = sender_domain_policy(s, &p, v, rule)) != 0) {
 		if (r > 0)

@@ -12,13 +12,14 @@
 . "$(dirname "$0")/dns.sh"
 
 e2e_init
-plan 66
+plan 68
 
 e2e_sink_start
 e2e_sasl_start
 e2e_add_user alice@acme.example alicepw
 e2e_add_user staff@acme.example staffpw
-DNS_EXTRA_DATA='local-data: "sub.mx.test. 300 IN MX 10 mail.mx.test."'
+DNS_EXTRA_DATA='local-data: "sub.mx.test. 300 IN MX 10 mail.mx.test."
+local-data: "xn--bcher-kva.example. 300 IN MX 10 mail.mx.test."'
 e2e_dns_start
 conf="Socket inet:$MILTER_PORT@127.0.0.1
 Database db
@@ -242,6 +243,25 @@ like "$(cat "$E2E_DIR/err")" "leased to customer 'leaseco'" "naming the lease it
 aupctl_run lease add 127.0.0.5 netco yesterday >/dev/null 2>&1
 is "$?" 2 "a bad time is a usage error (exit 2)"
 is "$(aupctl_run lease list --customer leaseco | wc -l)" 2 "lease list shows the history"
+
+# --- SMTPUTF8: a U-label domain is checked in its A-label form --------------
+prov customer domain add acme xn--bcher-kva.example
+utf8_mail() {	# utf8_mail FROM [PARAM]: the reply to MAIL FROM
+	perl -MIO::Socket::INET -MMIME::Base64 -e '
+	my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$ARGV[0]",
+	    Timeout => 20) or die "connect: $!";
+	sub rd { my $r = ""; while (my $l = <$s>) { $r = $l; last if $l =~ /^\d{3} / } $r =~ s/\r?\n$//; $r }
+	rd();
+	print $s "EHLO raw.test\r\n"; rd();
+	print $s "AUTH PLAIN " . encode_base64("\0alice\@acme.example\0alicepw", "") . "\r\n"; rd();
+	print $s "MAIL FROM:<$ARGV[1]>$ARGV[2]\r\n"; print rd(), "\n";
+	print $s "QUIT\r\n"; rd();' "$SMTPD_PORT" "$1" "${2:-}"
+}
+like "$(utf8_mail 'a@bücher.example' ' SMTPUTF8')" '^250 ' \
+    "SMTPUTF8: a@bücher.example is authorized as xn--bcher-kva.example and found in DNS"
+like "$(utf8_mail 'a@☃.example' ' SMTPUTF8')" \
+    '^553 5\.1\.7 Invalid return address domain .*not a valid internationalized domain name \(rule return_address, ref [0-9a-f]{12}\)$' \
+    "SMTPUTF8: a domain IDNA2008 disallows (U+2603) gets 553 5.1.7"
 
 # --- DNSFailure accept ---------------------------------------------------------------
 e2e_milter_stop
