@@ -21,6 +21,7 @@
 
 #include "cidr.h"
 #include "ctl.h"
+#include "complaint_db.h"
 #include "custdb.h"
 #include "db.h"
 
@@ -274,10 +275,24 @@ ctl_cust_item(struct ctl_cust_list *l, const char *item, const char *note)
 	printf("  %s%s\n", item, note);
 }
 
+/* Logins are shown with their own plan, if they have one. */
+struct ctl_cust_logins {
+	struct ctl_cust_list	 l;
+	struct db_txn		*txn;
+};
+
 static int
 ctl_cust_show_login(const char *login, void *arg)
 {
-	ctl_cust_item(arg, login, "");
+	struct ctl_cust_logins *x = arg;
+	char plan[CUSTDB_ID_MAX], note[CUSTDB_ID_MAX + 16] = "";
+	int r = custdb_login_plan_get(x->txn, login, plan);
+
+	if (r < 0)
+		return -1;
+	if (r > 0)
+		snprintf(note, sizeof(note), " (plan %s)", plan);
+	ctl_cust_item(&x->l, login, note);
 	return 0;
 }
 
@@ -327,19 +342,23 @@ ctl_cust_list_end(const struct ctl_cust_list *l)
 static int
 ctl_cust_print_lists(struct db_txn *txn, const char *id)
 {
-	struct ctl_cust_list logins = { "logins", 0 };
+	struct ctl_cust_logins logins = { { "logins", 0 }, txn };
 	struct ctl_cust_list nets = { "networks", 0 };
 	struct ctl_cust_list doms = { "domains", 0 };
+	long complaints;
 
 	if (custdb_login_each(txn, id, ctl_cust_show_login, &logins) < 0)
 		return -1;
-	ctl_cust_list_end(&logins);
+	ctl_cust_list_end(&logins.l);
 	if (custdb_network_each(txn, id, ctl_cust_show_net, &nets) < 0)
 		return -1;
 	ctl_cust_list_end(&nets);
 	if (custdb_domain_each(txn, id, ctl_cust_show_domain, &doms) < 0)
 		return -1;
 	ctl_cust_list_end(&doms);
+	if ((complaints = complaint_db_count(txn, id, 0)) < 0)
+		return -1;
+	printf("complaints: %ld\n", complaints);
 	return 0;
 }
 

@@ -11,7 +11,7 @@
 . "$(dirname "$0")/dns.sh"
 
 e2e_init
-plan 41
+plan 42
 
 e2e_sink_start
 e2e_sasl_start
@@ -142,6 +142,8 @@ crec=$(grep '"event":"complaint"' <<< "$recs")
 is "$(field "$crec" refs)" "[\"$ref1\"]" "the complaint record links to the original's ref"
 is "$(field "$crec" customer)/$(field "$crec" matched)/$(field "$crec" complaints)" \
     acme/true/1 "complaint record: customer, matched, count"
+like "$(aupctl_run customer show acme)" $'\ncomplaints: 1$' \
+    "customer show reports the complaint count"
 acme --to victim@remote.example
 like "$(smtp_rcpt_replies)" '^550 5\.7\.1 Recipient <victim@remote\.example> is on the opt-out list of customer acme' \
     "after the complaint, acme's next message to victim is refused at RCPT"
