@@ -52,6 +52,7 @@
 #define DB_READERS_WAIT_MS	100
 #define DB_RESIZE_WAIT_S	10	/* wait for other transactions */
 #define DB_ERR_MAX		512
+#define DB_READ_POOL		32	/* idle read handles kept (slots) */
 
 static const char *const db_table_names[DB_NTABLES] = {
 	[DB_META] = "meta",
@@ -78,6 +79,10 @@ struct db {
 	size_t		 maxsize;
 	int		 readonly;
 	pthread_rwlock_t lock;	/* shared: any txn; exclusive: resize */
+	pthread_mutex_t	 pool_mu;	/* the idle read handles below */
+	struct db_txn	*pool[DB_READ_POOL];	/* reset, ready to renew */
+	int		 npool;
+	unsigned long	 commits;	/* atomic: db_commits() */
 	dev_t		 dev;	/* for the once-per-process check */
 	ino_t		 ino;
 	pid_t		 pid;
@@ -299,9 +304,12 @@ db_end(struct db_txn *txn, int commit)
 
 	if (txn->txn == NULL)
 		return 0;
-	if (commit)
+	if (commit) {
 		rc = mdb_txn_commit(txn->txn);
-	else
+		if (rc == 0 && txn->write)
+			__atomic_add_fetch(&txn->db->commits, 1,
+			    __ATOMIC_RELAXED);
+	} else
 		mdb_txn_abort(txn->txn);
 	txn->txn = NULL;
 	if (rc != 0)	/* before unlocking: the text reads the map size */
@@ -310,12 +318,56 @@ db_end(struct db_txn *txn, int commit)
 	return rc;
 }
 
+/*
+ * Read handles are pooled: ending a read transaction resets its handle
+ * (mdb_txn_reset keeps the reader slot) and the next db_read_begin()
+ * renews it, which skips LMDB's shared reader-table mutex, the slot
+ * search and two allocations. At most DB_READ_POOL idle handles are kept,
+ * so idle slots stay well below LMDB's 126 (aupctl needs some too).
+ */
+static struct db_txn *
+db_pool_get(struct db *db)
+{
+	struct db_txn *txn = NULL;
+
+	pthread_mutex_lock(&db->pool_mu);
+	if (db->npool > 0)
+		txn = db->pool[--db->npool];
+	pthread_mutex_unlock(&db->pool_mu);
+	return txn;
+}
+
+/* Renew a pooled handle under db->lock, as db_begin() would. 0 / -1. */
+static int
+db_renew(struct db *db, struct db_txn *txn)
+{
+	if (pthread_rwlock_rdlock(&db->lock) != 0)
+		return -1;
+	if (mdb_txn_renew(txn->txn) == 0) {
+		txn->mapsize = db_mapsize(db);
+		txn->mdb_rc = 0;
+		txn->err[0] = '\0';
+		return 0;
+	}
+	/* Resized or broken: drop the handle, db_begin() sorts it out. */
+	pthread_rwlock_unlock(&db->lock);
+	mdb_txn_abort(txn->txn);
+	txn->txn = NULL;
+	return -1;
+}
+
 struct db_txn *
 db_read_begin(struct db *db, char *err, size_t errlen)
 {
-	struct db_txn *txn = xcalloc(1, sizeof(*txn));
+	struct db_txn *txn = db_pool_get(db);
 
+	if (txn != NULL && db_renew(db, txn) == 0)
+		return txn;
+	if (txn == NULL)
+		txn = xcalloc(1, sizeof(*txn));
 	txn->db = db;
+	txn->mdb_rc = 0;
+	txn->err[0] = '\0';
 	if (db_begin(db, txn, MDB_RDONLY) < 0) {
 		errbuf_set(err, errlen, "%s", txn->err);
 		free(txn);
@@ -327,10 +379,43 @@ db_read_begin(struct db *db, char *err, size_t errlen)
 void
 db_read_end(struct db_txn *txn)
 {
+	struct db *db;
+	int kept = 0;
+
 	if (txn == NULL)
 		return;
-	db_end(txn, 0);
-	free(txn);
+	db = txn->db;
+	if (txn->txn == NULL || txn->mdb_rc != 0) {
+		db_end(txn, 0);
+		free(txn);
+		return;
+	}
+	mdb_txn_reset(txn->txn);	/* before unlocking: see db_resize */
+	pthread_rwlock_unlock(&db->lock);
+	pthread_mutex_lock(&db->pool_mu);
+	if (db->npool < DB_READ_POOL) {
+		db->pool[db->npool++] = txn;
+		kept = 1;
+	}
+	pthread_mutex_unlock(&db->pool_mu);
+	if (!kept) {
+		mdb_txn_abort(txn->txn);
+		free(txn);
+	}
+}
+
+/* Free the idle handles (they hold reader slots). */
+static void
+db_pool_drain(struct db *db)
+{
+	pthread_mutex_lock(&db->pool_mu);
+	while (db->npool > 0) {
+		struct db_txn *txn = db->pool[--db->npool];
+
+		mdb_txn_abort(txn->txn);
+		free(txn);
+	}
+	pthread_mutex_unlock(&db->pool_mu);
 }
 
 /* Run fn once; 0 committed, else the LMDB code to recover from or -1. */
@@ -530,6 +615,36 @@ db_count(struct db_txn *txn, enum db_table t)
 	return (long)st.ms_entries;
 }
 
+unsigned long
+db_commits(struct db *db)
+{
+	return __atomic_load_n(&db->commits, __ATOMIC_RELAXED);
+}
+
+int
+db_set_sync(struct db *db, enum db_sync mode, char *err, size_t errlen)
+{
+	struct timespec ts;
+	int rc;
+
+	if (db->readonly)
+		return 0;	/* a reader never commits */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += DB_RESIZE_WAIT_S;
+	/* mdb_env_set_flags() must not race a commit reading the flags. */
+	if ((rc = pthread_rwlock_timedwrlock(&db->lock, &ts)) != 0)
+		return errbuf_set(err, errlen, "database %s: cannot change "
+		    "the sync mode: transactions still active (%s)", db->dir,
+		    strerror(rc));
+	rc = mdb_env_set_flags(db->env, MDB_NOMETASYNC, mode == DB_SYNC_META);
+	pthread_rwlock_unlock(&db->lock);
+	if (rc != 0) {
+		db_reason(db, db->dir, rc, err, errlen);
+		return -1;
+	}
+	return 0;
+}
+
 int
 db_maintain(struct db *db)
 {
@@ -714,6 +829,7 @@ db_lock_init(struct db *db)
 	    PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
 	pthread_rwlock_init(&db->lock, &attr);
 	pthread_rwlockattr_destroy(&attr);
+	pthread_mutex_init(&db->pool_mu, NULL);
 }
 
 struct db *
@@ -742,9 +858,12 @@ db_open(const char *dir, size_t mapsize, size_t maxsize, int readonly,
 fail:
 	if (registered)
 		db_unregister(db);
-	if (db->env != NULL)
+	if (db->env != NULL) {
+		db_pool_drain(db);
 		mdb_env_close(db->env);
+	}
 	pthread_rwlock_destroy(&db->lock);
+	pthread_mutex_destroy(&db->pool_mu);
 	free(db->dir);
 	free(db);
 	return NULL;
@@ -756,8 +875,10 @@ db_close(struct db *db)
 	if (db == NULL)
 		return;
 	db_unregister(db);
+	db_pool_drain(db);
 	mdb_env_close(db->env);
 	pthread_rwlock_destroy(&db->lock);
+	pthread_mutex_destroy(&db->pool_mu);
 	free(db->dir);
 	free(db);
 }

@@ -19,8 +19,10 @@
  * Threads: a struct db is shared by all threads. A struct db_txn belongs
  * to one thread. Write transactions are serialised by LMDB.
  *
- * Durability: full sync at commit (no MDB_NOSYNC / MDB_NOMETASYNC), so a
- * committed change survives a crash or kill -9 of any process.
+ * Durability: by default full sync at commit (no MDB_NOSYNC), so a
+ * committed change survives a crash or kill -9 of any process and a
+ * power loss. db_set_sync(DB_SYNC_META) (MDB_NOMETASYNC) keeps the first
+ * and drops the second for the last transaction only: see db_set_sync().
  *
  * Errors: actions return 0 / -1; lookups -1 error / 0 miss / 1 hit. The
  * last error text of a transaction is kept in it (db_txn_error()).
@@ -67,10 +69,37 @@ struct db *db_open(const char *dir, size_t mapsize, size_t maxsize,
 	    int readonly, char *err, size_t errlen);
 void	db_close(struct db *db);	/* NULL is a no-op */
 
+/*
+ * How a commit reaches the disk (DatabaseSync in the config):
+ * DB_SYNC_FULL flushes the data pages and then the meta page (two
+ * fdatasync calls per commit). DB_SYNC_META (MDB_NOMETASYNC) flushes the
+ * data pages and only writes the meta page; the next commit's flush, or
+ * the OS within its writeback interval, makes it durable. A committed
+ * transaction is in the kernel either way, so it survives kill -9 of any
+ * process; on an OS crash or power loss DB_SYNC_META may undo the last
+ * committed transaction (never tear the database: LMDB keeps atomicity
+ * and consistency). Takes db->lock exclusively, so it waits (up to 10 s)
+ * for running transactions. 0 / -1 with err.
+ */
+enum db_sync {
+	DB_SYNC_FULL,
+	DB_SYNC_META
+};
+
+int	db_set_sync(struct db *db, enum db_sync mode, char *err, size_t errlen);
+
+/* Write transactions this process has committed (for benchmarks, logs). */
+unsigned long db_commits(struct db *db);
+
 /* Clear reader slots of dead processes; returns how many, or -1. */
 int	db_maintain(struct db *db);
 
-/* Begin a read-only transaction; NULL on error with err set. */
+/*
+ * Begin a read-only transaction; NULL on error with err set. Handles are
+ * reused: db_read_end() resets one and keeps it (at most 32 idle, each
+ * holding one of LMDB's 126 reader slots), so a begin usually renews a
+ * kept handle without touching LMDB's shared reader table.
+ */
 struct db_txn *db_read_begin(struct db *db, char *err, size_t errlen);
 /* End a read-only transaction (NULL is a no-op). */
 void	db_read_end(struct db_txn *txn);

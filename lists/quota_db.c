@@ -3,8 +3,8 @@
  *
  * The encoding of counter keys and values and of the expiry index lives
  * here and only here. Reads are bounds-checked: a value that is not
- * exactly 24 bytes, or whose window is inverted, is reported as corrupt
- * with the counter it belongs to, never half-used.
+ * exactly 32 (or, first format, 24) bytes, or whose window is inverted,
+ * is reported as corrupt with the counter it belongs to, never half-used.
  *
  * Deleting while a cursor walks the same table is avoided: reclaim and
  * reset first collect the keys, then delete them.
@@ -12,6 +12,7 @@
  * Errors: 0 / -1 and -1 / 0 / 1 with the reason in the txn.
  */
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,8 +20,10 @@
 #include "sha256.h"
 #include "xalloc.h"
 
-#define QUOTA_VAL_LEN	24
-#define QUOTA_IDX_MAX	(8 + QUOTA_KEY_MAX)
+#define QUOTA_VAL_LEN	32	/* count | start | end | stamp */
+#define QUOTA_VAL_V1	24	/* the first format: no stamp */
+#define QUOTA_IDX_MAX	(16 + QUOTA_KEY_MAX)	/* 496: below LMDB's 511 */
+#define QUOTA_IDX_V2	2	/* value of a stamped index entry */
 
 static const char *const quota_kind_names[] = {
 	[QUOTA_MSGS_HOUR] = "msgs_per_hour",
@@ -119,16 +122,20 @@ quota_key_text(const uint8_t *key, size_t klen, char *buf, size_t len)
 	    (const char *)key + 1, quota_kind_name(nul[1]));
 }
 
+/* stamp (may be NULL) gets the index stamp, 0 for the first format. */
 static int
 quota_decode(struct db_txn *txn, const uint8_t *key, size_t klen,
-    const void *val, size_t vlen, struct quota_counter *c)
+    const void *val, size_t vlen, struct quota_counter *c, uint64_t *stamp)
 {
 	char text[320];
 
-	if (vlen == QUOTA_VAL_LEN) {
+	if (vlen == QUOTA_VAL_LEN || vlen == QUOTA_VAL_V1) {
 		c->count = get_le(val);
 		c->start = (int64_t)get_le((const uint8_t *)val + 8);
 		c->end = (int64_t)get_le((const uint8_t *)val + 16);
+		if (stamp != NULL)
+			*stamp = vlen == QUOTA_VAL_LEN ?
+			    get_le((const uint8_t *)val + 24) : 0;
 		if (c->start < c->end)
 			return 0;
 	}
@@ -139,7 +146,7 @@ quota_decode(struct db_txn *txn, const uint8_t *key, size_t klen,
 /* The raw stored counter: -1 / 0 absent / 1. */
 static int
 quota_raw_get(struct db_txn *txn, const uint8_t *key, size_t klen,
-    struct quota_counter *c)
+    struct quota_counter *c, uint64_t *stamp)
 {
 	const void *val;
 	size_t vlen;
@@ -148,7 +155,8 @@ quota_raw_get(struct db_txn *txn, const uint8_t *key, size_t klen,
 	rc = db_get(txn, DB_QUOTA, key, klen, &val, &vlen);
 	if (rc <= 0)
 		return rc;
-	return quota_decode(txn, key, klen, val, vlen, c) < 0 ? -1 : 1;
+	return quota_decode(txn, key, klen, val, vlen, c, stamp) < 0 ? -1 :
+	    1;
 }
 
 int
@@ -158,7 +166,7 @@ quota_db_get(struct db_txn *txn, const struct quota_key *k, int64_t now,
 	int rc;
 
 	memset(c, 0, sizeof(*c));
-	if ((rc = quota_raw_get(txn, k->buf, k->len, c)) <= 0)
+	if ((rc = quota_raw_get(txn, k->buf, k->len, c, NULL)) <= 0)
 		return rc;
 	if (now < c->start || now >= c->end) {
 		memset(c, 0, sizeof(*c));
@@ -167,39 +175,60 @@ quota_db_get(struct db_txn *txn, const struct quota_key *k, int64_t now,
 	return 1;
 }
 
+/* The index key of a counter; stamp 0: the first format. */
 static size_t
-quota_idx_key(uint8_t *idx, int64_t end, const uint8_t *key, size_t klen)
+quota_idx_key(uint8_t *idx, int64_t end, uint64_t stamp, const uint8_t *key,
+    size_t klen)
 {
+	size_t off = stamp != 0 ? 16 : 8;
+
 	put_be_time(idx, end);
-	memcpy(idx + 8, key, klen);
-	return 8 + klen;
+	if (stamp != 0)
+		put_be_time(idx + 8, (int64_t)stamp);
+	memcpy(idx + off, key, klen);
+	return off + klen;
+}
+
+/* Microseconds of the wall clock, never 0 (0 means "first format"). */
+static uint64_t
+quota_stamp(void)
+{
+	struct timespec ts;
+	int64_t us;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	return us > 0 ? (uint64_t)us : 1;
 }
 
 int
 quota_db_add(struct db_txn *txn, const struct quota_key *k, uint64_t n,
     int64_t now, int64_t start, int64_t end, struct quota_counter *out)
 {
-	uint8_t val[QUOTA_VAL_LEN], idx[QUOTA_IDX_MAX];
+	uint8_t val[QUOTA_VAL_LEN], idx[QUOTA_IDX_MAX], v2 = QUOTA_IDX_V2;
 	struct quota_counter c;
+	uint64_t stamp = 0;
 	int rc;
 
 	if (start >= end || now < start || now >= end)
 		return db_txn_fail(txn, "quota: bad window [%lld, %lld) at "
 		    "%lld", (long long)start, (long long)end, (long long)now);
-	if ((rc = quota_db_get(txn, k, now, &c)) < 0)
+	if ((rc = quota_raw_get(txn, k->buf, k->len, &c, &stamp)) < 0)
 		return -1;
-	if (rc == 0) {
+	if (rc == 0 || now < c.start || now >= c.end) {
 		c.count = 0;
 		c.start = start;
 		c.end = end;
-		if (db_put(txn, DB_QUOTA_EXPIRY, idx,
-		    quota_idx_key(idx, end, k->buf, k->len), NULL, 0) < 0)
+		stamp = quota_stamp();
+		if (db_put(txn, DB_QUOTA_EXPIRY, idx, quota_idx_key(idx, end,
+		    stamp, k->buf, k->len), &v2, 1) < 0)
 			return -1;
 	}
 	c.count = c.count > UINT64_MAX - n ? UINT64_MAX : c.count + n;
 	put_le(val, c.count);
 	put_le(val + 8, (uint64_t)c.start);
 	put_le(val + 16, (uint64_t)c.end);
+	put_le(val + 24, stamp);
 	if (db_put(txn, DB_QUOTA, k->buf, k->len, val, sizeof(val)) < 0)
 		return -1;
 	if (out != NULL)
@@ -211,6 +240,7 @@ quota_db_add(struct db_txn *txn, const struct quota_key *k, uint64_t n,
 struct quota_keys {
 	uint8_t	**v;
 	size_t	 *len;
+	size_t	 *off;		/* expiry walk: where the counter key starts */
 	size_t	  n;
 	long	  max;
 	int64_t	  now;
@@ -226,6 +256,16 @@ quota_keys_push(struct quota_keys *ks, const void *key, size_t klen)
 	ks->len[ks->n++] = klen;
 }
 
+/* An expiry entry: its key and where the counter key starts in it. */
+static void
+quota_keys_push_idx(struct quota_keys *ks, const void *key, size_t klen,
+    size_t off)
+{
+	ks->off = xrealloc(ks->off, (ks->n + 1) * sizeof(*ks->off));
+	ks->off[ks->n] = off;
+	quota_keys_push(ks, key, klen);
+}
+
 static void
 quota_keys_free(struct quota_keys *ks)
 {
@@ -233,6 +273,7 @@ quota_keys_free(struct quota_keys *ks)
 		free(ks->v[i]);
 	free(ks->v);
 	free(ks->len);
+	free(ks->off);
 }
 
 static int
@@ -240,11 +281,13 @@ quota_expired_cb(const void *key, size_t klen, const void *val, size_t vlen,
     void *arg)
 {
 	struct quota_keys *ks = arg;
+	size_t off = vlen == 1 && *(const uint8_t *)val == QUOTA_IDX_V2 ?
+	    16 : 8;
 
-	if ((long)ks->n >= ks->max || klen < 8 + 3 ||
+	if ((long)ks->n >= ks->max || klen < off + 3 ||
 	    get_be_time(key) > ks->now)
 		return 1;	/* the index is in time order: done */
-	quota_keys_push(ks, key, klen);
+	quota_keys_push_idx(ks, key, klen, off);
 	return 0;
 }
 
@@ -260,8 +303,8 @@ quota_db_reclaim(struct db_txn *txn, int64_t now, long max)
 	if (db_iter(txn, DB_QUOTA_EXPIRY, NULL, 0, quota_expired_cb, &ks) < 0)
 		rc = -1;
 	for (size_t i = 0; rc == 0 && i < ks.n; i++) {
-		const uint8_t *key = ks.v[i] + 8;
-		size_t klen = ks.len[i] - 8;
+		const uint8_t *key = ks.v[i] + ks.off[i];
+		size_t klen = ks.len[i] - ks.off[i];
 
 		if ((r = db_get(txn, DB_QUOTA, key, klen, &val, &vlen)) < 0) {
 			rc = -1;
@@ -271,7 +314,8 @@ quota_db_reclaim(struct db_txn *txn, int64_t now, long max)
 		 * A counter renewed since has a later index entry: keep it.
 		 * A corrupt one is garbage: drop it.
 		 */
-		if (r == 1 && (vlen != QUOTA_VAL_LEN ||
+		if (r == 1 && ((vlen != QUOTA_VAL_LEN &&
+		    vlen != QUOTA_VAL_V1) ||
 		    (int64_t)get_le((const uint8_t *)val + 16) <= now)) {
 			if (db_del(txn, DB_QUOTA, key, klen) < 0)
 				rc = -1;
@@ -305,7 +349,7 @@ quota_each_cb(const void *key, size_t klen, const void *val, size_t vlen,
 	struct quota_counter c;
 
 	if (klen <= e->plen || quota_decode(e->txn, key, klen, val, vlen,
-	    &c) < 0) {
+	    &c, NULL) < 0) {
 		e->failed = 1;
 		return db_txn_fail(e->txn, "quota: corrupt counter record");
 	}
@@ -344,11 +388,17 @@ quota_collect_cb(const void *key, size_t klen, const void *val, size_t vlen,
 {
 	struct quota_reset *r = arg;
 	uint8_t idx[QUOTA_IDX_MAX];
+	uint64_t stamp;
 
 	quota_keys_push(&r->counters, key, klen);
-	if (vlen == QUOTA_VAL_LEN && klen <= QUOTA_KEY_MAX)
+	if ((vlen == QUOTA_VAL_LEN || vlen == QUOTA_VAL_V1) &&
+	    klen <= QUOTA_KEY_MAX) {
+		stamp = vlen == QUOTA_VAL_LEN ?
+		    get_le((const uint8_t *)val + 24) : 0;
 		quota_keys_push(&r->index, idx, quota_idx_key(idx,
-		    (int64_t)get_le((const uint8_t *)val + 16), key, klen));
+		    (int64_t)get_le((const uint8_t *)val + 16), stamp, key,
+		    klen));
+	}
 	return 0;
 }
 

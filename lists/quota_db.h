@@ -4,7 +4,9 @@
  * A counter counts inside one window of time and is stored under
  *
  *   key    scope (u8 'C' customer | 'L' login) | id | NUL | kind (u8) | tail
- *   value  u64 count | i64 window start | i64 window end  (little-endian)
+ *   value  u64 count | i64 window start | i64 window end | u64 stamp
+ *          (little-endian; stamp: see the index below, 0 or absent in a
+ *          counter written before it existed)
  *
  * tail says what the counter is about: nothing for the customer-wide
  * counters, the normalised recipient for QUOTA_RCPT_HOUR (or "#" and its
@@ -14,7 +16,15 @@
  * the table does not grow with time. Counters that stop being charged are
  * reclaimed through a second table indexed by window end:
  *
- *   DB_QUOTA_EXPIRY key  u64 BE window end | counter key   value  ""
+ *   DB_QUOTA_EXPIRY key  u64 BE window end | u64 BE stamp | counter key
+ *                   value  "\2"
+ *
+ * stamp is the wall clock in microseconds when the window began, so the
+ * entries of one window are inserted in time order: a group commit's new
+ * entries land on the last page or two of the index instead of one random
+ * page each (bench-engine: about a quarter less time per message). An
+ * entry of the first format ("end | counter key", value "") is still
+ * understood, and the counter's stamp names its entry for a reset.
  *
  * Exactness is the caller's: a check and the charge that follows it must
  * be made in one write transaction (LMDB serialises writers across threads

@@ -77,6 +77,9 @@ main_reload(const char *path)
 		old = config_current();
 		main_check_fixed(old, cfg);
 		config_unref(old);
+		if (db_set_sync(main_db, config_database_sync(cfg), err,
+		    sizeof(err)) < 0)	/* the old mode stays */
+			log_msg(LOG_ERR, NULL, "reload: DatabaseSync: %s", err);
 		config_swap(cfg);
 		log_msg(LOG_INFO, NULL, "configuration reloaded from %s", path);
 	}
@@ -172,6 +175,11 @@ main_open_state(const struct config *cfg)
 	main_db = db_open(config_database(cfg), config_database_size(cfg),
 	    config_database_max_size(cfg), 0, err, sizeof(err));
 	if (main_db == NULL) {
+		log_msg(LOG_ERR, NULL, "%s", err);
+		return EX_CANTCREAT;
+	}
+	if (db_set_sync(main_db, config_database_sync(cfg), err,
+	    sizeof(err)) < 0) {
 		log_msg(LOG_ERR, NULL, "%s", err);
 		return EX_CANTCREAT;
 	}

@@ -44,6 +44,7 @@ struct config {
 	long		 evidence_sync;
 	long		 evidence_failure;
 	long		 database_failure;
+	long		 database_sync;	/* enum db_sync */
 	long		 dns_failure;
 	char		*abuse_contact;
 	char		*pid_file;
@@ -64,6 +65,9 @@ struct config {
 	char		*address_rules_path;	/* AddressRules */
 	struct addrnorm_rules *address_rules;	/* loaded from it */
 	char		*feedback_header;	/* FeedbackHeader, "none" */
+	long		 header_max_bytes;	/* HeaderMaxBytes */
+	long		 header_max_addresses;	/* HeaderMaxAddresses */
+	long		 dkim_max_signatures;	/* DKIMMaxSignatures */
 };
 
 enum cf_type {
@@ -74,6 +78,7 @@ enum cf_type {
 	CF_INT,		/* decimal within [min, max] */
 	CF_OCTAL,
 	CF_FAILMODE,	/* tempfail | accept */
+	CF_DBSYNC,	/* full | meta (enum db_sync) */
 	CF_LOGLEVEL,	/* error | warning | info | debug */
 	CF_DOMAINS,	/* list; repeated lines add to it */
 	CF_HOSTPORT	/* host or host:port */
@@ -97,6 +102,7 @@ static const struct cf_key cf_keys[] = {
 	{ "DatabaseMaxSize", CF_INT, "4096", 1, 1L << 24, OFF(db_max_mb), 0 },
 	{ "DatabaseFailure", CF_FAILMODE, "tempfail", 0, 0,
 	    OFF(database_failure), 0 },
+	{ "DatabaseSync", CF_DBSYNC, "full", 0, 0, OFF(database_sync), 0 },
 	{ "EvidenceLog", CF_PATH, NULL, 0, 0, OFF(evidence_log), 1 },
 	{ "EvidenceSync", CF_INT, "1", 0, 3600, OFF(evidence_sync), 0 },
 	{ "EvidenceFailure", CF_FAILMODE, "tempfail", 0, 0,
@@ -120,6 +126,12 @@ static const struct cf_key cf_keys[] = {
 	{ "AddressRules", CF_PATH, NULL, 0, 0, OFF(address_rules_path), 0 },
 	{ "FeedbackHeader", CF_STRING, "X-AUP-Feedback", 0, 0,
 	    OFF(feedback_header), 0 },
+	{ "HeaderMaxBytes", CF_INT, "65536", 1024, 1L << 20,
+	    OFF(header_max_bytes), 0 },
+	{ "HeaderMaxAddresses", CF_INT, "100", 1, 10000,
+	    OFF(header_max_addresses), 0 },
+	{ "DKIMMaxSignatures", CF_INT, "5", 0, 50, OFF(dkim_max_signatures),
+	    0 },
 };
 
 #define CF_NKEYS	(sizeof(cf_keys) / sizeof(cf_keys[0]))
@@ -377,6 +389,15 @@ cf_set(struct config *cfg, const struct cf_key *k, const char *v, char *why,
 		else
 			return snprintf(why, wlen, "'%s' is not tempfail or "
 			    "accept", v), -1;
+		return 0;
+	case CF_DBSYNC:
+		if (strcmp(v, "full") == 0)
+			*lp = DB_SYNC_FULL;
+		else if (strcmp(v, "meta") == 0)
+			*lp = DB_SYNC_META;
+		else
+			return snprintf(why, wlen, "'%s' is not full or meta",
+			    v), -1;
 		return 0;
 	case CF_LOGLEVEL:
 		for (size_t i = 0; i < 4; i++)
@@ -688,6 +709,12 @@ config_database_failure(const struct config *c)
 	return (enum fail_mode)c->database_failure;
 }
 
+enum db_sync
+config_database_sync(const struct config *c)
+{
+	return (enum db_sync)c->database_sync;
+}
+
 enum fail_mode
 config_dns_failure(const struct config *c)
 {
@@ -760,3 +787,10 @@ config_feedback_header(const struct config *c)
 		return NULL;
 	return c->feedback_header;
 }
+
+size_t config_header_max_bytes(const struct config *c)
+{ return (size_t)c->header_max_bytes; }
+size_t config_header_max_addresses(const struct config *c)
+{ return (size_t)c->header_max_addresses; }
+size_t config_dkim_max_signatures(const struct config *c)
+{ return (size_t)c->dkim_max_signatures; }

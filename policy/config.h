@@ -20,6 +20,7 @@
 
 #include <stddef.h>
 
+#include "db.h"
 #include "rules.h"
 
 struct addrnorm_rules;
@@ -48,6 +49,8 @@ const char *config_evidence_log(const struct config *cfg);
 int	config_evidence_sync(const struct config *cfg);	/* seconds */
 enum fail_mode config_evidence_failure(const struct config *cfg);
 enum fail_mode config_database_failure(const struct config *cfg);
+/* DatabaseSync: full (default) or meta; see db_set_sync() in db.h. */
+enum db_sync config_database_sync(const struct config *cfg);
 enum fail_mode config_dns_failure(const struct config *cfg);
 const char *config_abuse_contact(const struct config *cfg);
 const char *config_pid_file(const struct config *cfg);	/* NULL: none */
@@ -80,5 +83,14 @@ int	config_is_relay_hostname(const struct config *cfg, const char *host);
 const struct addrnorm_rules *config_address_rules(const struct config *cfg);
 /* FeedbackHeader: the token header's name, or NULL for "none". */
 const char *config_feedback_header(const struct config *cfg);
+/*
+ * Bounds of the header checks (rule_header.c): header bytes examined per
+ * message (HeaderMaxBytes), addresses per address header
+ * (HeaderMaxAddresses), DKIM signatures verified per message
+ * (DKIMMaxSignatures; 0 verifies none).
+ */
+size_t	config_header_max_bytes(const struct config *cfg);
+size_t	config_header_max_addresses(const struct config *cfg);
+size_t	config_dkim_max_signatures(const struct config *cfg);
 
 #endif

@@ -1,17 +1,18 @@
 /*
  * bench_engine - drive the policy engine directly and print messages/second
  *
- *   bench_engine DIR MESSAGES THREADS RCPTS SENDER [NAMESERVER]
+ *   bench_engine DIR MESSAGES THREADS RCPTS SYNC SENDER [NAMESERVER]
  *
  * DIR holds a fresh LMDB environment and evidence log. The engine runs
  * as the daemon runs it: attribution by SMTP AUTH login (1000 customers,
  * one login each), every rule the build has (relay, return address with
  * DNS answers cached when NAMESERVER is given, opt-out, rcpt_cap, rate,
- * bomb, msg_size, the per-send sum), the quota charge in LMDB with the
- * default full sync (group commit), and one evidence record per message
- * to the file. THREADS sessions run at once (connections of a relay); the
- * process is pinned to one CPU, so the figure is for one core.
- * Prints one line: "N messages in S s: R msg/s (B batches, ...)".
+ * bomb, msg_size, the per-send sum), the quota charge in LMDB with SYNC
+ * (DatabaseSync full or meta; group commit), and one evidence record per
+ * message to the file. THREADS sessions run at once (connections of a
+ * relay); the process is pinned to one CPU, so the figure is for one core.
+ * Prints one line: the configuration, then "R msg/s", the LMDB commits
+ * (messages per group commit) and CPU seconds (user, system).
  * Threads: one session per thread, the engine shared, as in the daemon.
  */
 #include <pthread.h>
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "cidr.h"
@@ -34,7 +36,7 @@
 #define NRCPT	20000
 
 static struct engine *eng;
-static const char *sender;
+static const char *sender, *syncmode;
 static int nrcpts;
 static atomic_long next_msg, accepted, refused;
 static long total;
@@ -126,30 +128,41 @@ now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static double
+tv_s(const struct timeval *tv)
+{
+	return (double)tv->tv_sec + tv->tv_usec / 1e6;
+}
+
 int
 main(int argc, char **argv)
 {
 	char path[512], err[1024];
+	const char *ns;
 	struct config *cfg;
 	struct evidence *ev;
 	struct db *db;
 	pthread_t *th;
 	cpu_set_t cpus;
+	struct rusage ru0, ru1;
+	unsigned long commits;
 	double t0, t1;
 	int nthreads;
 	FILE *fp;
 
-	if (argc < 6) {
+	if (argc < 7) {
 		fprintf(stderr, "usage: bench_engine DIR MESSAGES THREADS "
-		    "RCPTS SENDER [NAMESERVER]\n");
+		    "RCPTS SYNC SENDER [NAMESERVER]\n");
 		return 2;
 	}
 	total = atol(argv[2]);
 	nthreads = atoi(argv[3]);
 	nrcpts = atoi(argv[4]);
-	sender = argv[5];
+	syncmode = argv[5];
+	sender = argv[6];
 	if (total <= 0 || nthreads <= 0 || nrcpts <= 0)
 		return 2;
+	ns = argc > 7 ? argv[7] : NULL;
 	CPU_ZERO(&cpus);
 	CPU_SET(0, &cpus);
 	if (sched_setaffinity(0, sizeof(cpus), &cpus) < 0)
@@ -159,10 +172,11 @@ main(int argc, char **argv)
 	if ((fp = fopen(path, "w")) == NULL)
 		return perror(path), 1;
 	fprintf(fp, "Socket inet:8895@127.0.0.1\nDatabase db\n"
-	    "EvidenceLog evidence.log\nLocalDomains example.net\n%s%s\n",
-	    argc > 6 ? "Nameserver " : "# no name server",
-	    argc > 6 ? argv[6] : "");
-	if (argc <= 6)	/* an address-literal sender: no DNS to ask */
+	    "DatabaseSync %s\nEvidenceLog evidence.log\n"
+	    "LocalDomains example.net\n%s%s\n", syncmode,
+	    ns != NULL ? "Nameserver " : "# no name server",
+	    ns != NULL ? ns : "");
+	if (ns == NULL)	/* an address-literal sender: no DNS to ask */
 		fprintf(fp, "Rule.return_address log\n");
 	fclose(fp);
 	if ((cfg = config_load(path, err, sizeof(err))) == NULL)
@@ -171,6 +185,8 @@ main(int argc, char **argv)
 	snprintf(path, sizeof(path), "%s/db", argv[1]);
 	if ((db = db_open(path, 64 << 20, 4096UL << 20, 0, err,
 	    sizeof(err))) == NULL)
+		return fprintf(stderr, "%s\n", err), 1;
+	if (db_set_sync(db, config_database_sync(cfg), err, sizeof(err)) < 0)
 		return fprintf(stderr, "%s\n", err), 1;
 	snprintf(path, sizeof(path), "%s/evidence.log", argv[1]);
 	if ((ev = evidence_open(path, 1, err, sizeof(err))) == NULL)
@@ -186,15 +202,23 @@ main(int argc, char **argv)
 	atomic_store(&refused, 0);
 	total = atol(argv[2]);
 	th = calloc((size_t)nthreads, sizeof(*th));
+	commits = db_commits(db);
+	getrusage(RUSAGE_SELF, &ru0);
 	t0 = now_s();
 	for (int i = 0; i < nthreads; i++)
 		pthread_create(&th[i], NULL, worker, (void *)(uintptr_t)(i + 2));
 	for (int i = 0; i < nthreads; i++)
 		pthread_join(th[i], NULL);
 	t1 = now_s();
-	printf("%ld messages (%d recipients each, %d sessions) in %.2f s: "
-	    "%.0f msg/s on one core; %ld accepted, %ld refused\n", total,
-	    nrcpts, nthreads, t1 - t0, (double)total / (t1 - t0),
+	getrusage(RUSAGE_SELF, &ru1);
+	commits = db_commits(db) - commits;
+	printf("sync=%s sessions=%d rcpts=%d messages=%ld: %.0f msg/s "
+	    "(%.2f s; %lu commits, %.1f msgs/commit; cpu user %.2f s, "
+	    "sys %.2f s; %ld accepted, %ld refused)\n", syncmode, nthreads,
+	    nrcpts, total, (double)total / (t1 - t0), t1 - t0, commits,
+	    commits > 0 ? (double)total / (double)commits : 0.0,
+	    tv_s(&ru1.ru_utime) - tv_s(&ru0.ru_utime),
+	    tv_s(&ru1.ru_stime) - tv_s(&ru0.ru_stime),
 	    (long)atomic_load(&accepted), (long)atomic_load(&refused));
 	engine_free(eng);
 	evidence_close(ev);

@@ -742,11 +742,16 @@ test_map_limit(const char *dir)
 	db_close(db);
 }
 
+/* What child_grow writes (set before forking). */
+static const char *child_prefix = "kid";
+static int child_n = 4000;
+
 /* Child: open the env itself, grow it a lot, report by exit status. */
 static void
 child_grow(const char *dir)
 {
-	struct step st = { .fn = fn_many_plans, .s = "kid", .n = 4000 };
+	struct step st = { .fn = fn_many_plans, .s = child_prefix,
+	    .n = child_n };
 	struct db *db = db_open(dir, 64 * KIB, 32 * MIB, 0, err, sizeof(err));
 
 	if (db == NULL) {
@@ -821,6 +826,18 @@ test_processes(struct db *db, const char *dir)
 	    "the map");
 	is_int(check_many(db, "kid", 4000), 4000,
 	    "parent adopts the grown map and sees all the child's data");
+	/*
+	 * Read handles are pooled (reset, then renewed): one renewed after
+	 * another process grew the map far beyond ours must adopt the new
+	 * size, with no write in between to do it first.
+	 */
+	txn = rd(db);
+	db_read_end(txn);
+	child_prefix = "kid2-";
+	child_n = 30000;
+	is_int(run_child(child_grow, dir), 0, "child grows the map again");
+	is_int(check_many(db, "kid2-", 30000), 30000, "a pooled read handle "
+	    "renewed after that sees all the child's data");
 	is_int(run_child(child_readonly, dir), 0, "read-only child reads, "
 	    "may not write");
 	ok(db_maintain(db) >= 0, "db_maintain");

@@ -81,6 +81,37 @@ op_corrupt(struct db_txn *txn, void *arg)
 	return db_put(txn, DB_QUOTA, o->k.buf, o->k.len, "xyz", 3);
 }
 
+/* A counter and index entry as the first format wrote them. */
+static int
+op_put_v1(struct db_txn *txn, void *arg)
+{
+	struct op *o = arg;
+	uint8_t val[24], idx[8 + QUOTA_KEY_MAX];
+	uint64_t f[3] = { o->n, (uint64_t)o->start, (uint64_t)o->end };
+
+	for (int i = 0; i < 24; i++)
+		val[i] = (uint8_t)(f[i / 8] >> (8 * (i % 8)));
+	for (int i = 0; i < 8; i++)
+		idx[i] = (uint8_t)((uint64_t)o->end >> (8 * (7 - i)));
+	memcpy(idx + 8, o->k.buf, o->k.len);
+	if (db_put(txn, DB_QUOTA, o->k.buf, o->k.len, val, sizeof(val)) < 0)
+		return -1;
+	return db_put(txn, DB_QUOTA_EXPIRY, idx, 8 + o->k.len, NULL, 0);
+}
+
+/* The counter key inside the last index entry, as text. */
+static int
+last_idx_cb(const void *key, size_t klen, const void *val, size_t vlen,
+    void *arg)
+{
+	char *out = arg;
+
+	/* end | stamp | 'C' "fmt" NUL kind | recipient */
+	snprintf(out, 64, "%.*s", klen > 16 + 6 ? (int)(klen - 16 - 6) : 0,
+	    (const char *)key + 16 + 6);
+	return 0;
+}
+
 static uint64_t
 count_at(struct db *db, const struct quota_key *k, int64_t now)
 {
@@ -143,6 +174,67 @@ race_thread(void *arg)
 			r->admitted += r->o.admitted;
 	}
 	return NULL;
+}
+
+/*
+ * Index entries are stamped with the time their window began, so they
+ * are appended in time order (few pages touched per commit), whatever
+ * the counter keys; counters of the first format (no stamp) still work.
+ */
+static void
+test_formats(struct db *db)
+{
+	const char *names[] = { "zz@example.net", "aa@example.net",
+	    "mm@example.net" };
+	char err[512], last[64];
+	struct db_txn *rt;
+	struct op o;
+
+	memset(&o, 0, sizeof(o));
+	o.n = 1;
+	o.now = T0 + 3 * H + 1;
+	o.start = T0 + 3 * H;
+	o.end = T0 + 4 * H;
+	for (int i = 0; i < 3; i++) {
+		quota_key_make(&o.k, QUOTA_CUSTOMER, "fmt", QUOTA_RCPT_HOUR,
+		    names[i], strlen(names[i]));
+		db_write(db, op_add, &o, err, sizeof(err));
+		usleep(2);
+	}
+	last[0] = '\0';
+	if ((rt = db_read_begin(db, err, sizeof(err))) == NULL)
+		bail("%s", err);
+	db_iter(rt, DB_QUOTA_EXPIRY, NULL, 0, last_idx_cb, last);
+	db_read_end(rt);
+	is_str(last, "mm@example.net", "index: the newest window is last, "
+	    "not the highest key");
+
+	quota_key_make(&o.k, QUOTA_CUSTOMER, "old", QUOTA_RCPTS_DAY, NULL, 0);
+	o.n = 7;
+	db_write(db, op_put_v1, &o, err, sizeof(err));
+	is_int((long long)count_at(db, &o.k, o.now), 7, "first format: a "
+	    "counter of 24 bytes reads");
+	o.n = 1;
+	is_int(db_write(db, op_add, &o, err, sizeof(err)), 0, "first format: "
+	    "charged");
+	is_int((long long)o.out.count, 8, "  to 8");
+	o.now = T0 + 4 * H;
+	db_write(db, op_reclaim, &o, err, sizeof(err));
+	is_int(o.reclaimed, 5, "reclaim: the three stamped counters, the "
+	    "first-format one and alice's of the earlier window");
+	is_int((long long)count_at(db, &o.k, T0 + 3 * H + 1), 0, "  gone");
+	o.now = T0 + 3 * H + 1;
+	db_write(db, op_put_v1, &o, err, sizeof(err));
+	o.now = T0 + 3 * H + 1;
+	quota_key_make(&o.k, QUOTA_CUSTOMER, "acme", QUOTA_RCPT_HOUR, "x", 1);
+	db_write(db, op_add, &o, err, sizeof(err));
+	{
+		long before = entries(db, DB_QUOTA_EXPIRY);
+
+		db_write(db, op_reset, &o, err, sizeof(err));
+		is_int(entries(db, DB_QUOTA_EXPIRY), before - 1, "reset: "
+		    "removes a stamped counter's index entry");
+	}
 }
 
 static void
@@ -228,7 +320,7 @@ main(void)
 	if ((db = db_open(path, 1 << 20, 256 << 20, 0, err, sizeof(err))) ==
 	    NULL)
 		bail("%s", err);
-	plan(35);
+	plan(42);
 
 	/* Keys. */
 	ok(quota_key_make(&k, QUOTA_CUSTOMER, "", QUOTA_MSGS_HOUR, NULL, 0) <
@@ -353,6 +445,7 @@ main(void)
 	ok(db_write(db, op_add, &o, err, sizeof(err)) < 0,
 	    "corrupt value: a charge fails instead of overwriting");
 
+	test_formats(db);
 	test_race(db);
 	test_map_full();
 	db_close(db);
