@@ -23,7 +23,7 @@ WARN	= -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes \
 CFLAGS	?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) \
 	  -Iutil -Ilists -Ipolicy -Itests -MMD -MP
-LDLIBS	= -llmdb -lcrypto -lidn2 -lldns -lspf2 -lpthread
+LDLIBS	= -llmdb -lcrypto -lidn2 -lldns -lspf2 -lopendkim -lpthread
 
 ifeq ($(SAN),1)
 SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all \

@@ -161,7 +161,7 @@ cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 	struct session *s = cb_session(ctx);
 
 	if (s != NULL)
-		session_body(s, len);
+		session_body_data(s, chunk, len);
 	return cb_noreply_body ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 

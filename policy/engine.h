@@ -83,7 +83,10 @@ void	session_rcpt(struct session *s, const char *rcpt,
 	    const char *const *args, struct verdict *v);
 /* One header, as the MTA delivers it (value may contain folding). */
 void	session_header(struct session *s, const char *name, const char *value);
-/* A chunk of body; only its length is used. */
+/* A chunk of body: counted, and hashed for DKIM. */
+void	session_body_data(struct session *s, const unsigned char *chunk,
+	    size_t len);
+/* Only the length of a chunk (tests, benchmarks): DKIM sees no body. */
 void	session_body(struct session *s, size_t len);
 void	session_eom(struct session *s, struct verdict *v);
 void	session_abort(struct session *s);

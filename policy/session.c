@@ -125,8 +125,10 @@ txn_free(struct txn *t)
 	free(t->header_from);
 	free(t->message_id);
 	free(t->subject);
+	free(t->header_from_name);
 	rule_quota_end(t);	/* gives back what is still reserved */
 	rule_sender_free(t);
+	rule_header_free(t);
 	config_unref(t->cfg);
 	free(t);
 }
@@ -387,13 +389,23 @@ session_header(struct session *s, const char *name, const char *value)
 		txn_keep_header(&t->message_id, value);
 	else if (strcasecmp(name, "Subject") == 0)
 		txn_keep_header(&t->subject, value);
+	rule_header_collect(s, name, value);	/* header_from, trace, dkim */
+}
+
+void
+session_body_data(struct session *s, const unsigned char *chunk, size_t len)
+{
+	if (s->txn == NULL)
+		return;
+	s->txn->size += len;
+	if (chunk != NULL)
+		rule_header_body(s, chunk, len);	/* DKIM body hash */
 }
 
 void
 session_body(struct session *s, size_t len)
 {
-	if (s->txn != NULL)
-		s->txn->size += len;
+	session_body_data(s, NULL, len);
 }
 
 void
@@ -408,6 +420,14 @@ session_eom(struct session *s, struct verdict *v)
 	if (s->txn == NULL)
 		return;
 	s->txn->size += 2;	/* the blank line between header and body */
+	/* header_from, trace, dkim: before the quota charge, so refused
+	 * mail is never charged */
+	rule = rule_header_eom(s, v);
+	if (v->kind != VERDICT_CONTINUE) {
+		session_end_txn(s, v->kind == VERDICT_TEMPFAIL ? "tempfail" :
+		    "reject", "eom", rule, v);
+		return;
+	}
 	/* msg_size, the per-send rcpt_cap, and the quota charge */
 	if ((rule = rule_quota_eom(s, v)) >= 0) {
 		session_end_txn(s, v->kind == VERDICT_TEMPFAIL ? "tempfail" :

@@ -61,6 +61,9 @@ struct txn {
 	int64_t		 dns_deadline_ms;	/* the DNSBudget of the txn */
 	char		*spf;			/* JSON object; NULL: not run */
 	char		*dns;			/* JSON array of DNS failures */
+	/* rule_header.c: header_from, trace, dkim */
+	struct header_txn *hdr;			/* NULL: no header examined */
+	char		*header_from_name;	/* decoded display name */
 };
 
 struct session {
@@ -107,6 +110,22 @@ int	rule_sender_mail(struct session *s, const char *sender,
 	    const char *const *args, struct verdict *v, int *rule);
 int	rule_sender_rcpt(struct session *s, struct verdict *v);
 void	rule_sender_free(struct txn *t);
+
+/*
+ * rule_header.c, for attributed transactions: rule_header_collect() sees
+ * every header (bounded by HeaderMaxBytes), rule_header_body() every body
+ * chunk (DKIM). rule_header_eom() runs header_from, trace and dkim before
+ * the quota charge: the rule id of a refusal (v filled), or -1, with v
+ * filled only for a database failure that tempfails. The dkim results as
+ * a JSON array for the evidence (NULL: not verified).
+ */
+void	rule_header_collect(struct session *s, const char *name,
+	    const char *value);
+void	rule_header_body(struct session *s, const unsigned char *p,
+	    size_t len);
+int	rule_header_eom(struct session *s, struct verdict *v);
+const char *rule_header_dkim_json(const struct txn *t);
+void	rule_header_free(struct txn *t);
 
 /*
  * A rule found a violation: apply its configured action. For reject and

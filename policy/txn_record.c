@@ -82,6 +82,8 @@ record_extras(struct evrec *r, const struct txn *t)
 		evrec_str(r, "database", "failed-open");
 	if (t->dns != NULL)		/* DNS failures, failed open/closed */
 		evrec_raw(r, "dns", t->dns);
+	if (t->header_from_name != NULL)	/* decoded display name */
+		evrec_str(r, "header_from_name", t->header_from_name);
 	strbuf_free(&sb);
 }
 
@@ -133,7 +135,8 @@ txn_record(struct session *s, const char *action, const char *stage,
 	evrec_str(&r, "action", action);
 	evrec_str(&r, "reply", v != NULL ? reply : NULL);
 	evrec_raw(&r, "spf", t->spf != NULL ? t->spf : "null");
-	evrec_raw(&r, "dkim", "null");
+	evrec_raw(&r, "dkim", rule_header_dkim_json(t) != NULL ?
+	    rule_header_dkim_json(t) : "null");
 	evrec_str(&r, "stage", stage);
 	record_extras(&r, t);
 	evrec_str(&r, "conn", s->id);

@@ -105,7 +105,8 @@ as_alice "$(printf 'a%.0s' $(seq 65))@acme.example"
 reply=$(smtp_mail_reply)
 like "$reply" '^553 5\.1\.7 .*local part longer than 64 octets' \
     "65-octet local part: 553 5.1.7"
-as_alice '@relay.example:a@acme.example' --header 'Message-Id: <route@acme.example>'
+as_alice '@relay.example:a@acme.example' --header 'Message-Id: <route@acme.example>' \
+    --header 'From: a@acme.example'
 reply=$(smtp_mail_reply)
 like "$reply" '^250 ' "a source route is accepted (and ignored)"
 rec=$(aupctl_run evidence search --message-id '<route@acme.example>')
@@ -166,7 +167,8 @@ is "$(field "$rec" dns.0.query)" "x.slow.test MX" "evidence: which query"
 
 # --- the null sender is a bounce: one recipient ---------------------------------------
 smtp_send --auth alice@acme.example:alicepw --from '<>' --to r@remote.example \
-    --header 'Message-Id: <bounce-1@acme.example>'
+    --header 'Message-Id: <bounce-1@acme.example>' \
+    --header 'From: MAILER-DAEMON@acme.example'
 like "$(smtp_data_reply)" '^250 ' "null sender with one recipient: accepted"
 smtp_send --auth alice@acme.example:alicepw --from '<>' \
     --to r1@remote.example,r2@remote.example --header 'Message-Id: <bounce-2@acme.example>'

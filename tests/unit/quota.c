@@ -27,7 +27,7 @@
  * no DNS to ask, so this test needs no name server.
  */
 #define SENDER	"<a@[192.0.2.1]>"
-#define BASE_CONFIG "Rule.return_address log\n"
+#define BASE_CONFIG "Rule.return_address log\nRule.header_from log\n"
 
 static char dir[] = "/tmp/aup-quota-XXXXXX";
 static char evpath[300], dbpath[300];
