@@ -16,6 +16,7 @@
 
 #include "callbacks.h"
 #include "cidr.h"
+#include "config.h"
 #include "engine.h"
 #include "log.h"
 
@@ -69,9 +70,20 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
 	unsigned long want = SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_NOEOH;
+	struct config *cfg = config_current();
 
 	/* We never refuse at a header or body chunk: spare the round trip. */
 	want |= f1 & (SMFIP_NR_HDR | SMFIP_NR_BODY);
+	/*
+	 * The body is read only for DKIM and the real size (msg_size): with
+	 * both rules off, Postfix need not send it. Headers are always
+	 * needed, the evidence records From, Message-ID and Subject. The
+	 * choice holds for the connection, even across a reload.
+	 */
+	if (cfg != NULL && config_rule_action(cfg, RULE_DKIM) == ACTION_OFF &&
+	    config_rule_action(cfg, RULE_MSG_SIZE) == ACTION_OFF)
+		want |= SMFIP_NOBODY;
+	config_unref(cfg);
 	cb_noreply_hdr = (f1 & SMFIP_NR_HDR) != 0;
 	cb_noreply_body = (f1 & SMFIP_NR_BODY) != 0;
 	*pf0 = f0 & SMFIF_ADDHDRS;	/* actions: the feedback token header */

@@ -422,8 +422,8 @@ cf_set_rule(struct config *cfg, const char *key, const char *v, char *why,
 		return snprintf(why, wlen, "unknown rule '%s'", key + 5), -1;
 	act = rule_action_lookup(v);
 	if (act < 0)
-		return snprintf(why, wlen, "'%s' is not reject, tempfail or "
-		    "log", v), -1;
+		return snprintf(why, wlen, "'%s' is not reject, tempfail, "
+		    "log or off", v), -1;
 	cfg->actions[id] = act;
 	return 0;
 }

@@ -114,8 +114,10 @@ header_state(struct session *s)
 	h->res = engine_resolver(s->eng, t->cfg, why, sizeof(why));
 	if (h->res == NULL)
 		log_msg(LOG_ERR, s->logid, "resolver: %s", why);
-	h->dkim = dkimcheck_new(h->res, config_dkim_max_signatures(t->cfg),
-	    t->ref);
+	/* Rule.dkim off: nothing is verified and the evidence says null. */
+	if (config_rule_action(t->cfg, RULE_DKIM) != ACTION_OFF)
+		h->dkim = dkimcheck_new(h->res,
+		    config_dkim_max_signatures(t->cfg), t->ref);
 	return h;
 }
 
@@ -142,7 +144,8 @@ rule_header_collect(struct session *s, const char *name, const char *value)
 			h->nfrom++;
 		return;
 	}
-	dkimcheck_header(h->dkim, name, value);
+	if (h->dkim != NULL)
+		dkimcheck_header(h->dkim, name, value);
 	if (strcasecmp(name, "From") == 0)
 		header_keep(&h->from, &h->nfrom, value);
 	else if (strcasecmp(name, "Sender") == 0)
@@ -160,7 +163,8 @@ rule_header_body(struct session *s, const unsigned char *p, size_t len)
 {
 	struct txn *t = s->txn;
 
-	if (t != NULL && t->hdr != NULL && !t->hdr->over)
+	if (t != NULL && t->hdr != NULL && t->hdr->dkim != NULL &&
+	    !t->hdr->over)
 		dkimcheck_body(t->hdr->dkim, p, len);
 }
 
@@ -476,7 +480,7 @@ header_dkim_sig(struct session *s, const struct dkimcheck_sig *g,
 		    "signature of %s (selector %s) fails: %s", g->domain,
 		    g->selector, g->reason);
 	open = config_dns_failure(t->cfg) == FAIL_ACCEPT ||
-	    config_rule_action(t->cfg, RULE_DKIM) == ACTION_LOG;
+	    !rule_action_enforced(config_rule_action(t->cfg, RULE_DKIM));
 	log_msg(LOG_WARNING, s->logid, "ref=%s rule=dkim dns=\"%s._domainkey."
 	    "%s: %s\" %s", t->ref, g->selector, g->domain, g->reason,
 	    open ? "failed open (accepted)" : "failed closed (tempfail)");
@@ -499,6 +503,8 @@ header_dkim_check(struct session *s, struct verdict *v)
 	size_t n;
 	int r = 0;
 
+	if (h->dkim == NULL)
+		return 0;	/* Rule.dkim off */
 	strbuf_init(&sb, 128);
 	strbuf_addc(&sb, '[');
 	if (h->over) {

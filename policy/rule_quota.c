@@ -99,8 +99,8 @@ qitem_make(struct quota_txn *qt, struct txn *t, struct qitem *it, int i,
 	it->sc = i;
 	it->n = n;
 	it->limit = sc->plan.lim[kind_limit[kind]];
-	it->enforce = config_rule_action(t->cfg, kind_rule(kind)) !=
-	    ACTION_LOG;
+	it->enforce = rule_action_enforced(config_rule_action(t->cfg,
+	    kind_rule(kind)));
 	if (kind == QUOTA_SEND) {
 		it->start = now;
 		it->end = now + WINDOW_SEND_SECS;

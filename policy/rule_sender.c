@@ -95,7 +95,7 @@ sender_dns_failure(struct session *s, enum rule_id rule, const char *query,
 {
 	struct txn *t = s->txn;
 	int open = config_dns_failure(t->cfg) == FAIL_ACCEPT ||
-	    config_rule_action(t->cfg, rule) == ACTION_LOG;
+	    !rule_action_enforced(config_rule_action(t->cfg, rule));
 
 	sender_dns_note(t, rule, query, why, open);
 	log_msg(LOG_WARNING, s->logid, "ref=%s rule=%s dns=\"%s: %s\" %s",

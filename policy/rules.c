@@ -26,6 +26,7 @@ static const char *const action_names[] = {
 	[ACTION_REJECT] = "reject",
 	[ACTION_TEMPFAIL] = "tempfail",
 	[ACTION_LOG] = "log",
+	[ACTION_OFF] = "off",
 };
 
 const char *
@@ -48,7 +49,7 @@ rule_lookup(const char *name)
 const char *
 rule_action_name(enum rule_action a)
 {
-	if ((unsigned)a > ACTION_LOG)
+	if ((unsigned)a > ACTION_OFF)
 		return "unknown";
 	return action_names[a];
 }
@@ -56,8 +57,14 @@ rule_action_name(enum rule_action a)
 int
 rule_action_lookup(const char *name)
 {
-	for (int i = 0; i <= ACTION_LOG; i++)
+	for (int i = 0; i <= ACTION_OFF; i++)
 		if (strcmp(action_names[i], name) == 0)
 			return i;
 	return -1;
+}
+
+int
+rule_action_enforced(enum rule_action a)
+{
+	return a == ACTION_REJECT || a == ACTION_TEMPFAIL;
 }

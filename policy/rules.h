@@ -29,12 +29,15 @@ enum rule_id {
 enum rule_action {
 	ACTION_REJECT,
 	ACTION_TEMPFAIL,
-	ACTION_LOG
+	ACTION_LOG,	/* observe: accept and record the violation */
+	ACTION_OFF	/* not enforced and not recorded */
 };
 
 const char *rule_name(enum rule_id id);		/* "relay" */
 int	rule_lookup(const char *name);		/* enum rule_id or -1 */
 const char *rule_action_name(enum rule_action a);	/* "reject" */
 int	rule_action_lookup(const char *name);	/* enum rule_action or -1 */
+/* 1 if the action refuses mail (reject, tempfail), 0 for log and off. */
+int	rule_action_enforced(enum rule_action a);
 
 #endif

@@ -141,6 +141,8 @@ txn_violation(struct txn *t, struct verdict *v, enum rule_id rule,
 	char detail[VERDICT_TEXT_MAX];
 	va_list ap;
 
+	if (act == ACTION_OFF)
+		return 0;
 	va_start(ap, fmt);
 	vsnprintf(detail, sizeof(detail), fmt, ap);
 	va_end(ap);

@@ -166,7 +166,7 @@ printf 'Socket inet:1@127.0.0.1\nDatabase db\nEvidenceLog e\nRule.relay maybe\n'
     > "$E2E_DIR/bad.conf"
 out=$("$AUP_MILTER" -n -c "$E2E_DIR/bad.conf" 2>&1)
 is "$?" 78 "aup-milter -n: bad config exits 78 (EX_CONFIG)"
-like "$out" "bad\.conf:4: Rule\.relay: 'maybe' is not reject, tempfail or log" \
+like "$out" "bad\.conf:4: Rule\.relay: 'maybe' is not reject, tempfail, log or off" \
     "and names file, line and problem"
 "$AUP_MILTER" -n -c "$MILTER_CONF" >/dev/null
 ok $? "aup-milter -n: the running config checks out"

@@ -10,7 +10,7 @@
 . "$(dirname "$0")/dns.sh"
 
 e2e_init
-plan 41
+plan 46
 
 command -v openssl >/dev/null || bail "openssl not installed"
 key=$E2E_DIR/dkim.key
@@ -264,3 +264,27 @@ msg 'From: a@acme.example, b@acme.example, c@acme.example' 'Sender: a@acme.examp
 send "$MSG"
 like "$(smtp_data_reply)" '^550 5\.7\.1 The From header has more than 2 addresses \(rule header_from' \
     "HeaderMaxAddresses 2: a From of three addresses is refused"
+
+# --- Rule.dkim off and Rule.msg_size off: Postfix does not send the body ---
+bigmsg() {	# a message from alice with a 6000-byte body
+	msg 'From: Alice <alice@acme.example>'
+	head -c 6000 /dev/zero | tr '\0' x | fold -w 75 | sed 's/$/\r/' >>"$MSG"
+}
+bigmsg
+send "$MSG"
+size=$(field "$(aupctl_run evidence search --message-id "<m$n@acme.example>")" size)
+[ "${size:-0}" -gt 6000 ]; ok $? "with the body requested, size counts it ($size)"
+e2e_milter_stop
+e2e_milter_start "$base_conf
+Rule.dkim off
+Rule.msg_size off"
+bigmsg
+send "$MSG"
+like "$(smtp_data_reply)" '^250 ' "dkim and msg_size off: accepted"
+size=$(field "$(aupctl_run evidence search --message-id "<m$n@acme.example>")" size)
+[ "${size:-99999}" -lt 6000 ]; ok $? "the body was not requested: size is the header's ($size)"
+send "$altered"
+like "$(smtp_data_reply)" '^250 ' "Rule.dkim off: the altered signed message is accepted"
+mid=$(sed -n 's/^Message-I[dD]: *//p' "$altered" | head -n 1 | tr -d '\r')
+rec=$(aupctl_run evidence search --message-id "$mid" | tail -n 1)
+is "$(field "$rec" dkim)" null "and its signature is not verified (evidence dkim: null)"

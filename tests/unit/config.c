@@ -40,7 +40,7 @@ static const struct {
 	{ REQ "EvidenceSync 99999\n", ":4: EvidenceSync: 99999 out of range" },
 	{ REQ "Rule.nosuch reject\n", ":4: Rule.nosuch: unknown rule 'nosuch'" },
 	{ REQ "Rule.relay bounce\n",
-	    ":4: Rule.relay: 'bounce' is not reject, tempfail or log" },
+	    ":4: Rule.relay: 'bounce' is not reject, tempfail, log or off" },
 	{ "Socket tcp:25\nDatabase db\nEvidenceLog e\n",
 	    ":1: Socket: socket 'tcp:25' must start with inet:" },
 	{ "Socket inet:99999@127.0.0.1\n", ":1: Socket: bad port '99999'" },
