@@ -236,6 +236,27 @@ quota_db_add(struct db_txn *txn, const struct quota_key *k, uint64_t n,
 	return 0;
 }
 
+int
+quota_db_sub(struct db_txn *txn, const struct quota_key *k, uint64_t n,
+    int64_t start, int64_t end)
+{
+	uint8_t val[QUOTA_VAL_LEN];
+	struct quota_counter c;
+	uint64_t stamp = 0;
+	int rc;
+
+	if ((rc = quota_raw_get(txn, k->buf, k->len, &c, &stamp)) <= 0)
+		return rc;	/* gone (reclaimed): nothing to give back */
+	if (c.start != start || c.end != end)
+		return 0;	/* a later window: the charge is history */
+	c.count = c.count > n ? c.count - n : 0;
+	put_le(val, c.count);
+	put_le(val + 8, (uint64_t)c.start);
+	put_le(val + 16, (uint64_t)c.end);
+	put_le(val + 24, stamp);
+	return db_put(txn, DB_QUOTA, k->buf, k->len, val, sizeof(val));
+}
+
 /* Keys collected by a walk, deleted after it. */
 struct quota_keys {
 	uint8_t	**v;

@@ -96,6 +96,15 @@ int	quota_db_add(struct db_txn *txn, const struct quota_key *k,
 	    struct quota_counter *out);
 
 /*
+ * Take n back from counter k (write transaction), if the window that was
+ * charged ([start, end), as returned by quota_db_add) is still the
+ * counter's; never below 0. For a charge whose message was not accepted
+ * after all. 0 / -1.
+ */
+int	quota_db_sub(struct db_txn *txn, const struct quota_key *k,
+	    uint64_t n, int64_t start, int64_t end);
+
+/*
  * Delete counters whose window ended at or before now, visiting at most
  * max entries of the expiry index (oldest first). Returns the number of
  * counters deleted, or -1.

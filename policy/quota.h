@@ -82,5 +82,11 @@ int	rule_quota_rcpt(struct session *s, const char *rcpt,
 	    struct verdict *v);
 int	rule_quota_eom(struct session *s, struct verdict *v);
 void	rule_quota_end(struct txn *t);
+/*
+ * Give back what rule_quota_eom() charged, for a message that was not
+ * accepted after all (its evidence record could not be written). Logged
+ * if the refund itself fails.
+ */
+void	rule_quota_refund(struct session *s);
 
 #endif

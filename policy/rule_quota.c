@@ -51,6 +51,7 @@ struct qitem {
 	int		 enforce;	/* rule not in log mode */
 	int64_t		 start, end;	/* window for a charge */
 	uint64_t	 old, now;	/* counts before/after the charge */
+	int64_t		 cstart, cend;	/* the window actually charged */
 	int		 over;		/* over the limit (log mode) */
 };
 
@@ -62,6 +63,8 @@ struct quota_txn {
 	size_t		 nitems;
 	int		 msg_reserved;
 	uint64_t	 nrcpts;	/* distinct recipients reserved */
+	struct qitem	*charged;	/* committed by rule_quota_eom */
+	size_t		 ncharged;
 };
 
 static const enum plan_key kind_limit[] = {
@@ -441,6 +444,8 @@ quota_charge_txn(struct db_txn *txn, void *arg)
 		    it->end, &c) < 0)
 			return -1;
 		it->now = c.count;
+		it->cstart = c.start;
+		it->cend = c.end;
 	}
 	return 0;
 }
@@ -565,7 +570,11 @@ rule_quota_eom(struct session *s, struct verdict *v)
 	}
 	for (size_t i = 0; ch.over < 0 && i < ch.n; i++)
 		quota_warn(s, qt, &ch.items[i]);
-	free(ch.items);
+	if (ch.over < 0 && refused < 0) {	/* charged: kept for a refund */
+		qt->charged = ch.items;
+		qt->ncharged = ch.n;
+	} else
+		free(ch.items);
 	quota_maybe_reclaim(qt->q, ch.now, s->logid);
 	return refused;
 }
@@ -583,6 +592,43 @@ rule_quota_end(struct txn *t)
 		    -(int64_t)qt->items[i].n);
 	quota_unlock(qt->q);
 	free(qt->items);
+	free(qt->charged);
 	free(qt);
 	t->quota = NULL;
+}
+
+struct quota_refund {
+	const struct qitem	*items;
+	size_t			 n;
+};
+
+static int
+quota_refund_txn(struct db_txn *txn, void *arg)
+{
+	const struct quota_refund *rf = arg;
+
+	for (size_t i = 0; i < rf->n; i++)
+		if (quota_db_sub(txn, &rf->items[i].key, rf->items[i].n,
+		    rf->items[i].cstart, rf->items[i].cend) < 0)
+			return -1;
+	return 0;
+}
+
+void
+rule_quota_refund(struct session *s)
+{
+	struct quota_txn *qt = s->txn != NULL ? s->txn->quota : NULL;
+	struct quota_refund rf;
+	char err[512];
+
+	if (qt == NULL || qt->charged == NULL)
+		return;
+	rf.items = qt->charged;
+	rf.n = qt->ncharged;
+	if (quota_write(qt->q, quota_refund_txn, &rf, err, sizeof(err)) < 0)
+		log_msg(LOG_ERR, s->logid, "ref=%s quota refund failed, the "
+		    "tempfailed message stays charged: %s", s->txn->ref, err);
+	free(qt->charged);
+	qt->charged = NULL;
+	qt->ncharged = 0;
 }

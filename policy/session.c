@@ -172,9 +172,15 @@ session_end_txn(struct session *s, const char *action, const char *stage,
 	if (s->txn == NULL)
 		return 0;
 	rc = txn_record(s, action, stage, rule, v, err, sizeof(err));
-	if (rc < 0)
+	if (rc < 0) {
 		log_msg(LOG_ERR, s->logid, "evidence record %s not written: "
 		    "%s", s->txn->ref, err);
+		/* An accept that cannot be recorded is tempfailed (unless
+		 * EvidenceFailure accept): then it must not stay charged. */
+		if (strcmp(action, "accept") == 0 &&
+		    config_evidence_failure(s->txn->cfg) == FAIL_TEMPFAIL)
+			rule_quota_refund(s);
+	}
 	txn_free(s->txn);
 	s->txn = NULL;
 	free(s->queue_id);

@@ -6,6 +6,8 @@
  * counts kept across a reopen, and 20 threads racing for a quota.
  */
 #include <pthread.h>
+#include <sys/stat.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -294,6 +296,36 @@ test_hourly(void)
 	    NULL), 3, "hourly: the refused message is not charged");
 }
 
+/*
+ * An accepted message whose evidence record cannot be written is
+ * tempfailed (EvidenceFailure tempfail), so its charge is given back.
+ */
+static void
+test_evidence_failure(void)
+{
+	char moved[320];
+	uint64_t before;
+	struct verdict rv, e;
+
+	before = counter(QUOTA_CUSTOMER, "lco", QUOTA_MSGS_HOUR, NULL);
+	snprintf(moved, sizeof(moved), "%s.moved", evpath);
+	if (rename(evpath, moved) < 0 || mkdir(evpath, 0700) < 0)
+		bail("cannot break the evidence log");
+	SEND("alice", "r@remote.example", NULL, &rv, &e);
+	is_str(e.code, "451", "evidence failure: the message is tempfailed");
+	ok(strstr(e.text, "Evidence log unavailable") != NULL,
+	    "evidence failure: the reply says why: %s", e.text);
+	is_int((long long)counter(QUOTA_CUSTOMER, "lco", QUOTA_MSGS_HOUR,
+	    NULL), (long long)before, "evidence failure: the charge is given "
+	    "back");
+	if (rmdir(evpath) < 0 || rename(moved, evpath) < 0)
+		bail("cannot restore the evidence log");
+	SEND("alice", "r@remote.example", NULL, &rv, &e);
+	is_int(e.kind, VERDICT_CONTINUE, "evidence back: accepted");
+	is_int((long long)counter(QUOTA_CUSTOMER, "lco", QUOTA_MSGS_HOUR,
+	    NULL), (long long)before + 1, "evidence back: charged once");
+}
+
 static void
 test_daily_and_release(void)
 {
@@ -476,7 +508,7 @@ main(void)
 	if (db_write(db, provision, NULL, err, sizeof(err)) < 0 ||
 	    db_write(db, provision2, NULL, err, sizeof(err)) < 0)
 		bail("provision: %s", err);
-	plan(48);
+	plan(53);
 	avoid_boundary();
 	test_hourly();
 	test_daily_and_release();
@@ -485,6 +517,7 @@ main(void)
 	test_send();
 	test_login_plan_and_warn();
 	test_race();
+	test_evidence_failure();
 
 	/* Counts survive closing and reopening everything. */
 	close_all();
