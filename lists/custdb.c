@@ -608,17 +608,29 @@ custdb_domain_get(struct db_txn *txn, const char *id, const char *dom,
 int
 custdb_domain_check(struct db_txn *txn, const char *id, const char *domain)
 {
+	return custdb_domain_match(txn, id, domain, NULL);
+}
+
+int
+custdb_domain_match(struct db_txn *txn, const char *id, const char *domain,
+    int *exact)
+{
 	char dom[CUSTDB_DOMAIN_MAX];
 	unsigned flags;
 	const char *p;
 	int rc;
 
+	if (exact != NULL)
+		*exact = 0;
 	if (!custdb_valid_id(id))
 		return db_txn_fail(txn, "invalid customer id '%.64s'", id);
 	if (custdb_domain_normalize(domain, dom, sizeof(dom)) < 0)
 		return 0;
-	if ((rc = custdb_domain_get(txn, id, dom, &flags)) != 0)
+	if ((rc = custdb_domain_get(txn, id, dom, &flags)) != 0) {
+		if (rc > 0 && exact != NULL)
+			*exact = 1;
 		return rc;
+	}
 	for (p = strchr(dom, '.'); p != NULL; p = strchr(p + 1, '.')) {
 		if ((rc = custdb_domain_get(txn, id, p + 1, &flags)) < 0)
 			return -1;

@@ -133,6 +133,9 @@ int	custdb_domain_add(struct db_txn *txn, const char *id,
  */
 int	custdb_domain_check(struct db_txn *txn, const char *id,
 	    const char *domain);
+/* The same; *exact (if not NULL) is 1 when domain itself is listed. */
+int	custdb_domain_match(struct db_txn *txn, const char *id,
+	    const char *domain, int *exact);
 int	custdb_domain_each(struct db_txn *txn, const char *id,
 	    int (*fn)(const char *domain, unsigned flags, void *), void *arg);
 

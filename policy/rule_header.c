@@ -35,6 +35,7 @@
 #include <strings.h>
 
 #include "addrnorm.h"
+#include "authz.h"
 #include "config.h"
 #include "custdb.h"
 #include "db.h"
@@ -168,21 +169,6 @@ rule_header_body(struct session *s, const unsigned char *p, size_t len)
 		dkimcheck_body(t->hdr->dkim, p, len);
 }
 
-struct header_exact {
-	const char	*domain;
-	int		 found;
-};
-
-static int
-header_exact_cb(const char *dom, unsigned flags, void *arg)
-{
-	struct header_exact *e = arg;
-
-	if (strcmp(dom, e->domain) == 0)
-		return e->found = 1;
-	return 0;
-}
-
 /*
  * 1 authorized, 0 not, -1 DB error. IDN domains in their A-label form,
  * the one customers' domains are stored in; an OperatorDomains domain
@@ -191,29 +177,15 @@ header_exact_cb(const char *dom, unsigned flags, void *arg)
 static int
 header_authorized(struct session *s, const char *domain)
 {
-	struct txn *t = s->txn;
 	char alabel[ADDRNORM_DOMAIN_MAX], err[512];
-	struct header_exact e = { alabel, 0 };
-	struct db_txn *rt;
-	int r;
+	int r, exact;
 
 	if (addrnorm_domain(domain, alabel, sizeof(alabel), err,
 	    sizeof(err)) < 0)
 		return 0;
-	if ((rt = db_read_begin(s->eng->db, err, sizeof(err))) == NULL) {
-		log_msg(LOG_ERR, s->logid, "database: %s", err);
-		return -1;
-	}
-	r = custdb_domain_check(rt, t->cust.id, alabel);
-	if (r > 0 && config_is_operator_domain(t->cfg, alabel)) {
-		if (custdb_domain_each(rt, t->cust.id, header_exact_cb, &e) < 0)
-			r = -1;
-		else
-			r = e.found;
-	}
-	if (r < 0)
-		log_msg(LOG_ERR, s->logid, "database: %s", db_txn_error(rt));
-	db_read_end(rt);
+	r = authz_domain(s, alabel, &exact);
+	if (r > 0 && config_is_operator_domain(s->txn->cfg, alabel))
+		r = exact;
 	return r;
 }
 

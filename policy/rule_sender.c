@@ -31,6 +31,7 @@
 #include <strings.h>
 
 #include "addrnorm.h"
+#include "authz.h"
 #include "config.h"
 #include "custdb.h"
 #include "db.h"
@@ -164,46 +165,6 @@ sender_smtputf8(const char *const *args)
  * Is domain one of the customer's? 1 yes, 0 no, -1 DB error. *exact says
  * the domain itself is listed (not only a parent with subdomains).
  */
-struct sender_exact {
-	const char	*domain;
-	int		 found;
-};
-
-static int
-sender_exact_cb(const char *dom, unsigned flags, void *arg)
-{
-	struct sender_exact *e = arg;
-
-	if (strcmp(dom, e->domain) == 0)
-		return e->found = 1;
-	return 0;
-}
-
-static int
-sender_authorized(struct session *s, const char *domain, int *exact)
-{
-	struct txn *t = s->txn;
-	struct sender_exact e = { domain, 0 };
-	struct db_txn *rt;
-	char err[512];
-	int r;
-
-	*exact = 0;
-	if ((rt = db_read_begin(s->eng->db, err, sizeof(err))) == NULL) {
-		log_msg(LOG_ERR, s->logid, "database: %s", err);
-		return -1;
-	}
-	r = custdb_domain_check(rt, t->cust.id, domain);
-	if (r > 0 && custdb_domain_each(rt, t->cust.id, sender_exact_cb,
-	    &e) < 0)
-		r = -1;
-	if (r < 0)
-		log_msg(LOG_ERR, s->logid, "database: %s", db_txn_error(rt));
-	db_read_end(rt);
-	*exact = e.found;
-	return r;
-}
-
 /* Steps 2 and 3; 1 refused (v, *rule), 0 go on, -1 DB failure. */
 static int
 sender_domain_policy(struct session *s, const struct rfc5321_path *p,
@@ -214,7 +175,7 @@ sender_domain_policy(struct session *s, const struct rfc5321_path *p,
 
 	if (p->literal)
 		ok = 0;
-	else if ((ok = sender_authorized(s, p->domain, &exact)) < 0)
+	else if ((ok = authz_domain(s, p->domain, &exact)) < 0)
 		return -1;
 	if (!ok && (t->cust.flags & CUST_OWN_MAIL_SERVER) &&
 	    txn_violation(t, v, RULE_RELAY, "550", "5.7.1", "Relaying denied: "

@@ -505,6 +505,16 @@ test_domains(struct db *db)
 		is_int(custdb_domain_check(txn, check[i].id, check[i].dom),
 		    check[i].rc, "domain check %s '%s'", check[i].id,
 		    check[i].dom);
+	{
+		int exact = -1;
+
+		is_int(custdb_domain_match(txn, "acme", "ACME.org", &exact), 1,
+		    "domain match acme.org");
+		is_int(exact, 1, "  listed itself: exact");
+		is_int(custdb_domain_match(txn, "acme", "a.acme.org", &exact),
+		    1, "domain match a.acme.org");
+		is_int(exact, 0, "  through its parent: not exact");
+	}
 	is_int(custdb_domain_each(txn, "acme", collect_domain, list), 0,
 	    "domain_each");
 	is_str(list, "acme.example,acme.org+,", "  acme's domains");
