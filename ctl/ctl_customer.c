@@ -24,6 +24,7 @@
 #include "complaint_db.h"
 #include "custdb.h"
 #include "db.h"
+#include "timefmt.h"
 
 #define CTL_CUSTOMER_USAGE \
 	"usage: aupctl customer add ID --plan P --contact ADDR " \
@@ -244,17 +245,6 @@ ctl_cust_sub_add(struct ctl *c, int argc, char **argv)
 
 /* ---- show and list ---- */
 
-static void
-ctl_cust_time(int64_t t, char *buf, size_t len)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (gmtime_r(&tt, &tm) == NULL ||
-	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, len, "@%" PRId64, t);
-}
-
 static const char *
 ctl_cust_status(int status)
 {
@@ -319,7 +309,7 @@ ctl_cust_print(const struct customer *cu, const struct plan *p)
 {
 	char when[64];
 
-	ctl_cust_time(cu->created, when, sizeof(when));
+	timefmt_utc(cu->created, when, sizeof(when));
 	printf("customer: %s\n", cu->id);
 	printf("plan: %s%s\n", cu->plan, p == NULL ? " (missing!)" : "");
 	for (int k = 0; p != NULL && k < PLAN_NKEYS; k++)

@@ -24,21 +24,11 @@
 #include "db.h"
 #include "evidence.h"
 #include "lease_db.h"
+#include "timefmt.h"
 
 #define CTL_LEASE_USAGE \
 	"usage: aupctl lease add IP ID FROM [TO] | " \
 	"lease list [IP] [--customer ID] [--at TIME]"
-
-static void
-ctl_lease_time(int64_t t, char *buf, size_t len)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (gmtime_r(&tt, &tm) == NULL ||
-	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, len, "@%lld", (long long)t);
-}
 
 /* An RFC 3339 time to Unix seconds; CTL_OK or a usage error. */
 static int
@@ -103,8 +93,8 @@ ctl_lease_add(struct ctl *c, int argc, char **argv)
 	if (db_write(db, ctl_lease_add_txn, &req, err, sizeof(err)) < 0)
 		return ctl_fail("%s", err);
 	cidr_format(&req.l.addr, ip, sizeof(ip));
-	ctl_lease_time(req.l.from, from, sizeof(from));
-	ctl_lease_time(req.l.to, to, sizeof(to));
+	timefmt_utc(req.l.from, from, sizeof(from));
+	timefmt_utc(req.l.to, to, sizeof(to));
 	printf("lease %s: customer %s from %s %s%s\n", ip, req.l.customer,
 	    from, req.l.to != 0 ? "to " : "(open)", req.l.to != 0 ? to : "");
 	if (req.ended.customer[0] != '\0')
@@ -132,9 +122,9 @@ ctl_lease_print(const struct lease *l, void *arg)
 	if (f->at_set && (l->from > f->at || (l->to != 0 && f->at >= l->to)))
 		return 0;
 	cidr_format(&l->addr, ip, sizeof(ip));
-	ctl_lease_time(l->from, from, sizeof(from));
+	timefmt_utc(l->from, from, sizeof(from));
 	if (l->to != 0)
-		ctl_lease_time(l->to, to, sizeof(to));
+		timefmt_utc(l->to, to, sizeof(to));
 	else
 		snprintf(to, sizeof(to), "-");
 	printf("%s %s %s %s\n", ip, l->customer, from, to);

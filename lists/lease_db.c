@@ -14,6 +14,7 @@
 #include "custdb.h"
 #include "db.h"
 #include "lease_db.h"
+#include "timefmt.h"
 #include "xalloc.h"
 
 #define LEASE_KEY	25	/* family, 16 address bytes, u64 from */
@@ -179,17 +180,6 @@ lease_overlap(const struct lease *a, const struct lease *b)
 	return a->from < bend && b->from < aend;
 }
 
-static void
-lease_time(int64_t t, char *buf, size_t len)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (gmtime_r(&tt, &tm) == NULL ||
-	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, len, "@%lld", (long long)t);
-}
-
 /* Check l against the address's leases; index of one to end, -1, or -2. */
 static int
 lease_plan_add(struct db_txn *txn, const struct lease *l,
@@ -213,8 +203,8 @@ lease_plan_add(struct db_txn *txn, const struct lease *l,
 		}
 		if (lease_overlap(e, l)) {
 			cidr_format(&l->addr, a, sizeof(a));
-			lease_time(e->from, f, sizeof(f));
-			lease_time(e->to, t, sizeof(t));
+			timefmt_utc(e->from, f, sizeof(f));
+			timefmt_utc(e->to, t, sizeof(t));
 			db_txn_fail(txn, "address %s is leased to customer "
 			    "'%s' from %s to %s; the new lease overlaps it",
 			    a, e->customer, f, e->to != 0 ? t : "now (open)");

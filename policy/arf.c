@@ -21,6 +21,7 @@
 #include <strings.h>
 
 #include "arf.h"
+#include "base64.h"
 #include "errbuf.h"
 #include "strbuf.h"
 #include "xalloc.h"
@@ -242,18 +243,6 @@ arf_param(const char *v, const char *name, struct strbuf *out)
 /* ---- transfer encodings ----------------------------------------------- */
 
 static int
-arf_b64val(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
-static int
 arf_base64(const char *p, size_t n, struct strbuf *out)
 {
 	unsigned acc = 0;
@@ -264,7 +253,7 @@ arf_base64(const char *p, size_t n, struct strbuf *out)
 			continue;
 		if (p[i] == '=')
 			break;
-		if ((v = arf_b64val((unsigned char)p[i])) < 0)
+		if ((v = base64_value((unsigned char)p[i])) < 0)
 			return -1;
 		acc = (acc << 6 | (unsigned)v) & 0xffffff;
 		if ((bits += 6) >= 8) {

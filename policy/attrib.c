@@ -6,25 +6,21 @@
 #include <time.h>
 
 #include "attrib.h"
+#include "timefmt.h"
 #include "lease_db.h"
 
 /* "192.0.2.7 2026-11-22T08:00:00Z/-": the address, start and end. */
 static void
 attrib_lease_text(const struct lease *l, char *buf, size_t len)
 {
-	char ip[64], from[32], to[32];
-	time_t f = (time_t)l->from, t = (time_t)l->to;
-	struct tm tm;
+	char ip[64], from[TIMEFMT_LEN], to[TIMEFMT_LEN];
 
 	cidr_format(&l->addr, ip, sizeof(ip));
-	if (gmtime_r(&f, &tm) == NULL ||
-	    strftime(from, sizeof(from), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(from, sizeof(from), "@%lld", (long long)l->from);
+	timefmt_utc(l->from, from, sizeof(from));
 	if (l->to == 0)
 		snprintf(to, sizeof(to), "-");
-	else if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(to, sizeof(to), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(to, sizeof(to), "@%lld", (long long)l->to);
+	else
+		timefmt_utc(l->to, to, sizeof(to));
 	snprintf(buf, len, "%s %s/%s", ip, from, to);
 }
 

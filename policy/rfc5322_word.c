@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base64.h"
 #include "rfc5322.h"
 #include "rfc5322_priv.h"
 #include "strbuf.h"
@@ -31,22 +32,6 @@ hexval(int c)
 	return -1;
 }
 
-static int
-b64val(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 /* Decode B or Q text into raw octets; -1 on a bad character. */
 static int
 eword_octets(int enc, const char *t, size_t n, struct strbuf *out)
@@ -60,7 +45,7 @@ eword_octets(int enc, const char *t, size_t n, struct strbuf *out)
 		if (enc == 'b') {
 			if (c == '=')
 				break;
-			if ((v = b64val(c)) < 0)
+			if ((v = base64_value(c)) < 0)
 				return -1;
 			acc = (acc << 6) | (unsigned)v;
 			if ((bits += 6) >= 8) {
