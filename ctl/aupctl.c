@@ -102,6 +102,28 @@ ctl_db(struct ctl *c)
 	return c->db;
 }
 
+int
+ctl_read(struct ctl *c, int (*fn)(struct db_txn *, void *), void *arg)
+{
+	struct db_txn *txn;
+	char err[512];
+	struct db *db;
+	int rc;
+
+	if ((db = ctl_db(c)) == NULL)
+		return -1;
+	if ((txn = db_read_begin(db, err, sizeof(err))) == NULL) {
+		ctl_fail("%s", err);
+		return -1;
+	}
+	if ((rc = fn(txn, arg)) < 0)
+		snprintf(err, sizeof(err), "%s", db_txn_error(txn));
+	db_read_end(txn);
+	if (rc < 0)
+		ctl_fail("%s", err);
+	return rc;
+}
+
 struct evidence *
 ctl_evidence(struct ctl *c)
 {

@@ -30,6 +30,15 @@ struct ctl {
 struct db *ctl_db(struct ctl *c);
 struct evidence *ctl_evidence(struct ctl *c);
 
+struct db_txn;
+
+/*
+ * Run fn inside one read transaction of the database. Returns what fn
+ * returned (>= 0), or -1 after printing the reason (the database could
+ * not be opened or read, or fn returned -1 with its reason in the txn).
+ */
+int	ctl_read(struct ctl *c, int (*fn)(struct db_txn *, void *), void *arg);
+
 /* Print "aupctl: <reason>" to stderr; return CTL_REFUSED / CTL_USAGE. */
 int	ctl_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int	ctl_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -397,26 +397,17 @@ ctl_cust_list_one(const struct customer *cu, void *arg)
 }
 
 static int
+ctl_cust_list_txn(struct db_txn *txn, void *arg)
+{
+	return custdb_customer_each(txn, ctl_cust_list_one, arg);
+}
+
+static int
 ctl_cust_list(struct ctl *c, int argc, char **argv)
 {
-	struct db_txn *txn;
-	char err[512];
-	struct db *db;
-	int rc;
-
 	if (argc != 0)
 		return ctl_usage(CTL_CUSTOMER_USAGE);
-	if ((db = ctl_db(c)) == NULL)
-		return CTL_REFUSED;
-	if ((txn = db_read_begin(db, err, sizeof(err))) == NULL)
-		return ctl_fail("%s", err);
-	rc = custdb_customer_each(txn, ctl_cust_list_one, NULL);
-	if (rc < 0)
-		snprintf(err, sizeof(err), "%s", db_txn_error(txn));
-	db_read_end(txn);
-	if (rc < 0)
-		return ctl_fail("%s", err);
-	return CTL_OK;
+	return ctl_read(c, ctl_cust_list_txn, NULL) < 0 ? CTL_REFUSED : CTL_OK;
 }
 
 int

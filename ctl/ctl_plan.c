@@ -134,33 +134,36 @@ ctl_plan_set(struct ctl *c, int argc, char **argv)
 	return CTL_OK;
 }
 
+struct ctl_plan_get {
+	const char	*name;
+	struct plan	 p;
+};
+
+static int
+ctl_plan_get_txn(struct db_txn *txn, void *arg)
+{
+	struct ctl_plan_get *g = arg;
+
+	return custdb_plan_get(txn, g->name, &g->p);
+}
+
 static int
 ctl_plan_show(struct ctl *c, int argc, char **argv)
 {
-	struct db_txn *txn;
-	char err[512];
-	struct db *db;
-	struct plan p;
+	struct ctl_plan_get g;
 	int rc;
 
 	if (argc != 1)
 		return ctl_usage(CTL_PLAN_USAGE);
 	if (!custdb_valid_id(argv[0]))
 		return ctl_usage("invalid plan name '%s'", argv[0]);
-	if ((db = ctl_db(c)) == NULL)
+	g.name = argv[0];
+	if ((rc = ctl_read(c, ctl_plan_get_txn, &g)) < 0)
 		return CTL_REFUSED;
-	if ((txn = db_read_begin(db, err, sizeof(err))) == NULL)
-		return ctl_fail("%s", err);
-	rc = custdb_plan_get(txn, argv[0], &p);
-	if (rc < 0)
-		snprintf(err, sizeof(err), "%s", db_txn_error(txn));
-	db_read_end(txn);
-	if (rc < 0)
-		return ctl_fail("%s", err);
 	if (rc == 0)
 		return ctl_fail("no such plan '%s'", argv[0]);
-	printf("plan %s\n", p.name);
-	ctl_plan_print_limits(&p, "  ");
+	printf("plan %s\n", g.p.name);
+	ctl_plan_print_limits(&g.p, "  ");
 	return CTL_OK;
 }
 
@@ -175,26 +178,17 @@ ctl_plan_list_one(const struct plan *p, void *arg)
 }
 
 static int
+ctl_plan_list_txn(struct db_txn *txn, void *arg)
+{
+	return custdb_plan_each(txn, ctl_plan_list_one, arg);
+}
+
+static int
 ctl_plan_list(struct ctl *c, int argc, char **argv)
 {
-	struct db_txn *txn;
-	char err[512];
-	struct db *db;
-	int rc;
-
 	if (argc != 0)
 		return ctl_usage(CTL_PLAN_USAGE);
-	if ((db = ctl_db(c)) == NULL)
-		return CTL_REFUSED;
-	if ((txn = db_read_begin(db, err, sizeof(err))) == NULL)
-		return ctl_fail("%s", err);
-	rc = custdb_plan_each(txn, ctl_plan_list_one, NULL);
-	if (rc < 0)
-		snprintf(err, sizeof(err), "%s", db_txn_error(txn));
-	db_read_end(txn);
-	if (rc < 0)
-		return ctl_fail("%s", err);
-	return CTL_OK;
+	return ctl_read(c, ctl_plan_list_txn, NULL) < 0 ? CTL_REFUSED : CTL_OK;
 }
 
 int
