@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bytes.h"
 #include "cidr.h"
 #include "custdb.h"
 #include "db.h"
@@ -19,23 +20,6 @@
 
 #define LEASE_KEY	25	/* family, 16 address bytes, u64 from */
 #define LEASE_VERSION	1
-
-static void
-put_be64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
-static uint64_t
-get_be64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
 
 /* The address part of the key (17 bytes). */
 static void
@@ -60,8 +44,8 @@ lease_decode(struct db_txn *txn, const uint8_t *key, size_t klen,
 	l->addr.family = key[0];
 	memcpy(l->addr.addr, key + 1, (size_t)cidr_addr_len(&l->addr));
 	l->addr.plen = key[0] == CIDR_V4 ? 32 : 128;
-	l->from = (int64_t)get_be64(key + 17);
-	l->to = (int64_t)get_be64(val + 1);
+	l->from = (int64_t)bytes_get_be64(key + 17);
+	l->to = (int64_t)bytes_get_be64(val + 1);
 	memcpy(l->customer, val + 9, idlen);
 	l->customer[idlen] = '\0';
 	if (!custdb_valid_id(l->customer) || l->from < 0 ||
@@ -77,9 +61,9 @@ lease_put(struct db_txn *txn, const struct lease *l)
 	size_t idlen = strlen(l->customer);
 
 	lease_addr_key(key, &l->addr);
-	put_be64(key + 17, (uint64_t)l->from);
+	bytes_put_be64(key + 17, (uint64_t)l->from);
 	val[0] = LEASE_VERSION;
-	put_be64(val + 1, (uint64_t)l->to);
+	bytes_put_be64(val + 1, (uint64_t)l->to);
 	memcpy(val + 9, l->customer, idlen);
 	return db_put(txn, DB_LEASES, key, sizeof(key), val, 9 + idlen);
 }

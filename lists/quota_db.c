@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "quota_db.h"
 #include "sha256.h"
 #include "xalloc.h"
@@ -41,40 +42,18 @@ quota_kind_name(enum quota_kind k)
 	return quota_kind_names[k];
 }
 
-static void
-put_le(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t
-get_le(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
 /* Big-endian so the index sorts by time; times before 1970 sort first. */
 static void
 put_be_time(uint8_t *p, int64_t t)
 {
-	uint64_t v = t < 0 ? 0 : (uint64_t)t;
-
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (uint8_t)v;
+	bytes_put_be64(p, t < 0 ? 0 : (uint64_t)t);
 }
 
 static int64_t
 get_be_time(const uint8_t *p)
 {
-	uint64_t v = 0;
+	uint64_t v = bytes_get_be64(p);
 
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
 	return v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v;
 }
 
@@ -130,12 +109,12 @@ quota_decode(struct db_txn *txn, const uint8_t *key, size_t klen,
 	char text[320];
 
 	if (vlen == QUOTA_VAL_LEN || vlen == QUOTA_VAL_V1) {
-		c->count = get_le(val);
-		c->start = (int64_t)get_le((const uint8_t *)val + 8);
-		c->end = (int64_t)get_le((const uint8_t *)val + 16);
+		c->count = bytes_get_le64(val);
+		c->start = (int64_t)bytes_get_le64((const uint8_t *)val + 8);
+		c->end = (int64_t)bytes_get_le64((const uint8_t *)val + 16);
 		if (stamp != NULL)
 			*stamp = vlen == QUOTA_VAL_LEN ?
-			    get_le((const uint8_t *)val + 24) : 0;
+			    bytes_get_le64((const uint8_t *)val + 24) : 0;
 		if (c->start < c->end)
 			return 0;
 	}
@@ -225,10 +204,10 @@ quota_db_add(struct db_txn *txn, const struct quota_key *k, uint64_t n,
 			return -1;
 	}
 	c.count = c.count > UINT64_MAX - n ? UINT64_MAX : c.count + n;
-	put_le(val, c.count);
-	put_le(val + 8, (uint64_t)c.start);
-	put_le(val + 16, (uint64_t)c.end);
-	put_le(val + 24, stamp);
+	bytes_put_le64(val, c.count);
+	bytes_put_le64(val + 8, (uint64_t)c.start);
+	bytes_put_le64(val + 16, (uint64_t)c.end);
+	bytes_put_le64(val + 24, stamp);
 	if (db_put(txn, DB_QUOTA, k->buf, k->len, val, sizeof(val)) < 0)
 		return -1;
 	if (out != NULL)
@@ -250,10 +229,10 @@ quota_db_sub(struct db_txn *txn, const struct quota_key *k, uint64_t n,
 	if (c.start != start || c.end != end)
 		return 0;	/* a later window: the charge is history */
 	c.count = c.count > n ? c.count - n : 0;
-	put_le(val, c.count);
-	put_le(val + 8, (uint64_t)c.start);
-	put_le(val + 16, (uint64_t)c.end);
-	put_le(val + 24, stamp);
+	bytes_put_le64(val, c.count);
+	bytes_put_le64(val + 8, (uint64_t)c.start);
+	bytes_put_le64(val + 16, (uint64_t)c.end);
+	bytes_put_le64(val + 24, stamp);
 	return db_put(txn, DB_QUOTA, k->buf, k->len, val, sizeof(val));
 }
 
@@ -337,7 +316,7 @@ quota_db_reclaim(struct db_txn *txn, int64_t now, long max)
 		 */
 		if (r == 1 && ((vlen != QUOTA_VAL_LEN &&
 		    vlen != QUOTA_VAL_V1) ||
-		    (int64_t)get_le((const uint8_t *)val + 16) <= now)) {
+		    (int64_t)bytes_get_le64((const uint8_t *)val + 16) <= now)) {
 			if (db_del(txn, DB_QUOTA, key, klen) < 0)
 				rc = -1;
 			else
@@ -415,9 +394,9 @@ quota_collect_cb(const void *key, size_t klen, const void *val, size_t vlen,
 	if ((vlen == QUOTA_VAL_LEN || vlen == QUOTA_VAL_V1) &&
 	    klen <= QUOTA_KEY_MAX) {
 		stamp = vlen == QUOTA_VAL_LEN ?
-		    get_le((const uint8_t *)val + 24) : 0;
+		    bytes_get_le64((const uint8_t *)val + 24) : 0;
 		quota_keys_push(&r->index, idx, quota_idx_key(idx,
-		    (int64_t)get_le((const uint8_t *)val + 16), stamp, key,
+		    (int64_t)bytes_get_le64((const uint8_t *)val + 16), stamp, key,
 		    klen));
 	}
 	return 0;
