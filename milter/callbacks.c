@@ -22,7 +22,8 @@
 
 static struct engine *cb_engine;
 static atomic_ulong cb_next_id;
-static int cb_noreply_hdr, cb_noreply_body;
+/* What the MTA offered; every connection of one MTA offers the same. */
+static atomic_int cb_noreply_hdr, cb_noreply_body;
 
 void
 callbacks_set_engine(struct engine *eng)
