@@ -90,7 +90,7 @@ install: all
 	sed -e 's|^Database[[:space:]].*|Database		$(STATEDIR)/db|' \
 	    -e 's|^EvidenceLog[[:space:]].*|EvidenceLog		$(LOGDIR)/evidence.log|' \
 	    etc/aup-milter.conf > $(DESTDIR)$(SYSCONFDIR)/aup-milter/aup-milter.conf.dist
-	install -m 644 etc/postfix-main.cf etc/sendmail.mc \
+	install -m 644 etc/postfix-main.cf etc/sendmail.mc etc/address-rules \
 	    $(DESTDIR)$(SYSCONFDIR)/aup-milter/
 
 clean:
