@@ -565,10 +565,11 @@ db_del(struct db_txn *txn, enum db_table t, const void *key, size_t klen)
 	return 1;
 }
 
-int
-db_iter(struct db_txn *txn, enum db_table t, const void *prefix,
-    size_t plen, int (*fn)(const void *key, size_t klen, const void *val,
-    size_t vlen, void *arg), void *arg)
+/* From the first key >= start; bounded: only keys starting with start. */
+static int
+db_walk(struct db_txn *txn, enum db_table t, const void *start,
+    size_t slen, int bounded, int (*fn)(const void *key, size_t klen,
+    const void *val, size_t vlen, void *arg), void *arg)
 {
 	MDB_cursor *cur;
 	MDB_val k, v;
@@ -581,12 +582,12 @@ db_iter(struct db_txn *txn, enum db_table t, const void *prefix,
 		return 0;
 	if ((rc = mdb_cursor_open(txn->txn, txn->db->dbi[t], &cur)) != 0)
 		return db_txn_lmdb(txn, rc);
-	k.mv_data = (void *)prefix;
-	k.mv_size = plen;
-	rc = mdb_cursor_get(cur, &k, &v, plen > 0 ? MDB_SET_RANGE : MDB_FIRST);
+	k.mv_data = (void *)start;
+	k.mv_size = slen;
+	rc = mdb_cursor_get(cur, &k, &v, slen > 0 ? MDB_SET_RANGE : MDB_FIRST);
 	while (rc == 0) {
-		if (plen > 0 && (k.mv_size < plen ||
-		    memcmp(k.mv_data, prefix, plen) != 0))
+		if (bounded && slen > 0 && (k.mv_size < slen ||
+		    memcmp(k.mv_data, start, slen) != 0))
 			break;
 		if ((ret = fn(k.mv_data, k.mv_size, v.mv_data, v.mv_size,
 		    arg)) != 0)
@@ -597,6 +598,22 @@ db_iter(struct db_txn *txn, enum db_table t, const void *prefix,
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		return db_txn_lmdb(txn, rc);
 	return ret;
+}
+
+int
+db_iter(struct db_txn *txn, enum db_table t, const void *prefix,
+    size_t plen, int (*fn)(const void *key, size_t klen, const void *val,
+    size_t vlen, void *arg), void *arg)
+{
+	return db_walk(txn, t, prefix, plen, 1, fn, arg);
+}
+
+int
+db_iter_from(struct db_txn *txn, enum db_table t, const void *start,
+    size_t slen, int (*fn)(const void *key, size_t klen, const void *val,
+    size_t vlen, void *arg), void *arg)
+{
+	return db_walk(txn, t, start, slen, 0, fn, arg);
 }
 
 long

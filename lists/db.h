@@ -141,6 +141,11 @@ int	db_iter(struct db_txn *txn, enum db_table t, const void *prefix,
 	    size_t plen, int (*fn)(const void *key, size_t klen,
 	    const void *val, size_t vlen, void *arg), void *arg);
 
+/* As db_iter, from the first key >= start (slen 0: the first) to the end. */
+int	db_iter_from(struct db_txn *txn, enum db_table t, const void *start,
+	    size_t slen, int (*fn)(const void *key, size_t klen,
+	    const void *val, size_t vlen, void *arg), void *arg);
+
 /* Entries in a table, -1 on error. */
 long	db_count(struct db_txn *txn, enum db_table t);
 

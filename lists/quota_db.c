@@ -1,10 +1,10 @@
 /*
  * quota_db - quota counters in LMDB (see quota_db.h)
  *
- * The encoding of counter keys and values and of the expiry index lives
- * here and only here. Reads are bounds-checked: a value that is not
- * exactly 32 (or, first format, 24) bytes, or whose window is inverted,
- * is reported as corrupt with the counter it belongs to, never half-used.
+ * The encoding of counter keys and values lives here and only here.
+ * Reads are bounds-checked: a value that is not exactly 24 (or, written
+ * by an earlier version, 32) bytes, or whose window is inverted, is
+ * reported as corrupt with the counter it belongs to, never half-used.
  *
  * Deleting while a cursor walks the same table is avoided: reclaim and
  * reset first collect the keys, then delete them.
@@ -12,7 +12,6 @@
  * Errors: 0 / -1 and -1 / 0 / 1 with the reason in the txn.
  */
 #include <stdio.h>
-#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,10 +20,8 @@
 #include "sha256.h"
 #include "xalloc.h"
 
-#define QUOTA_VAL_LEN	32	/* count | start | end | stamp */
-#define QUOTA_VAL_V1	24	/* the first format: no stamp */
-#define QUOTA_IDX_MAX	(16 + QUOTA_KEY_MAX)	/* 496: below LMDB's 511 */
-#define QUOTA_IDX_V2	2	/* value of a stamped index entry */
+#define QUOTA_VAL_LEN	32	/* count | start | end | index stamp (old) */
+#define QUOTA_VAL_V1	24	/* count | start | end: written today */
 
 static const char *const quota_kind_names[] = {
 	[QUOTA_MSGS_HOUR] = "msgs_per_hour",
@@ -40,21 +37,6 @@ quota_kind_name(enum quota_kind k)
 	    sizeof(quota_kind_names[0]) || quota_kind_names[k] == NULL)
 		return "unknown";
 	return quota_kind_names[k];
-}
-
-/* Big-endian so the index sorts by time; times before 1970 sort first. */
-static void
-put_be_time(uint8_t *p, int64_t t)
-{
-	bytes_put_be64(p, t < 0 ? 0 : (uint64_t)t);
-}
-
-static int64_t
-get_be_time(const uint8_t *p)
-{
-	uint64_t v = bytes_get_be64(p);
-
-	return v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v;
 }
 
 int
@@ -101,10 +83,9 @@ quota_key_text(const uint8_t *key, size_t klen, char *buf, size_t len)
 	    (const char *)key + 1, quota_kind_name(nul[1]));
 }
 
-/* stamp (may be NULL) gets the index stamp, 0 for the first format. */
 static int
 quota_decode(struct db_txn *txn, const uint8_t *key, size_t klen,
-    const void *val, size_t vlen, struct quota_counter *c, uint64_t *stamp)
+    const void *val, size_t vlen, struct quota_counter *c)
 {
 	char text[320];
 
@@ -112,9 +93,6 @@ quota_decode(struct db_txn *txn, const uint8_t *key, size_t klen,
 		c->count = bytes_get_le64(val);
 		c->start = (int64_t)bytes_get_le64((const uint8_t *)val + 8);
 		c->end = (int64_t)bytes_get_le64((const uint8_t *)val + 16);
-		if (stamp != NULL)
-			*stamp = vlen == QUOTA_VAL_LEN ?
-			    bytes_get_le64((const uint8_t *)val + 24) : 0;
 		if (c->start < c->end)
 			return 0;
 	}
@@ -125,7 +103,7 @@ quota_decode(struct db_txn *txn, const uint8_t *key, size_t klen,
 /* The raw stored counter: -1 / 0 absent / 1. */
 static int
 quota_raw_get(struct db_txn *txn, const uint8_t *key, size_t klen,
-    struct quota_counter *c, uint64_t *stamp)
+    struct quota_counter *c)
 {
 	const void *val;
 	size_t vlen;
@@ -134,7 +112,7 @@ quota_raw_get(struct db_txn *txn, const uint8_t *key, size_t klen,
 	rc = db_get(txn, DB_QUOTA, key, klen, &val, &vlen);
 	if (rc <= 0)
 		return rc;
-	return quota_decode(txn, key, klen, val, vlen, c, stamp) < 0 ? -1 :
+	return quota_decode(txn, key, klen, val, vlen, c) < 0 ? -1 :
 	    1;
 }
 
@@ -145,7 +123,7 @@ quota_db_get(struct db_txn *txn, const struct quota_key *k, int64_t now,
 	int rc;
 
 	memset(c, 0, sizeof(*c));
-	if ((rc = quota_raw_get(txn, k->buf, k->len, c, NULL)) <= 0)
+	if ((rc = quota_raw_get(txn, k->buf, k->len, c)) <= 0)
 		return rc;
 	if (now < c->start || now >= c->end) {
 		memset(c, 0, sizeof(*c));
@@ -154,61 +132,36 @@ quota_db_get(struct db_txn *txn, const struct quota_key *k, int64_t now,
 	return 1;
 }
 
-/* The index key of a counter; stamp 0: the first format. */
-static size_t
-quota_idx_key(uint8_t *idx, int64_t end, uint64_t stamp, const uint8_t *key,
-    size_t klen)
+/* The value of c, in the current format (no index stamp). */
+static int
+quota_put(struct db_txn *txn, const struct quota_key *k,
+    const struct quota_counter *c)
 {
-	size_t off = stamp != 0 ? 16 : 8;
+	uint8_t val[QUOTA_VAL_V1];
 
-	put_be_time(idx, end);
-	if (stamp != 0)
-		put_be_time(idx + 8, (int64_t)stamp);
-	memcpy(idx + off, key, klen);
-	return off + klen;
-}
-
-/* Microseconds of the wall clock, never 0 (0 means "first format"). */
-static uint64_t
-quota_stamp(void)
-{
-	struct timespec ts;
-	int64_t us;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-	return us > 0 ? (uint64_t)us : 1;
+	bytes_put_le64(val, c->count);
+	bytes_put_le64(val + 8, (uint64_t)c->start);
+	bytes_put_le64(val + 16, (uint64_t)c->end);
+	return db_put(txn, DB_QUOTA, k->buf, k->len, val, sizeof(val));
 }
 
 int
-quota_db_add(struct db_txn *txn, const struct quota_key *k, uint64_t n,
-    int64_t now, int64_t start, int64_t end, struct quota_counter *out)
+quota_db_charge(struct db_txn *txn, const struct quota_key *k,
+    const struct quota_counter *cur, uint64_t n, int64_t start, int64_t end,
+    struct quota_counter *out)
 {
-	uint8_t val[QUOTA_VAL_LEN], idx[QUOTA_IDX_MAX], v2 = QUOTA_IDX_V2;
-	struct quota_counter c;
-	uint64_t stamp = 0;
-	int rc;
+	struct quota_counter c = *cur;
 
-	if (start >= end || now < start || now >= end)
-		return db_txn_fail(txn, "quota: bad window [%lld, %lld) at "
-		    "%lld", (long long)start, (long long)end, (long long)now);
-	if ((rc = quota_raw_get(txn, k->buf, k->len, &c, &stamp)) < 0)
-		return -1;
-	if (rc == 0 || now < c.start || now >= c.end) {
+	if (c.start >= c.end) {	/* no current window: a new one */
+		if (start >= end)
+			return db_txn_fail(txn, "quota: bad window [%lld, "
+			    "%lld)", (long long)start, (long long)end);
 		c.count = 0;
 		c.start = start;
 		c.end = end;
-		stamp = quota_stamp();
-		if (db_put(txn, DB_QUOTA_EXPIRY, idx, quota_idx_key(idx, end,
-		    stamp, k->buf, k->len), &v2, 1) < 0)
-			return -1;
 	}
 	c.count = c.count > UINT64_MAX - n ? UINT64_MAX : c.count + n;
-	bytes_put_le64(val, c.count);
-	bytes_put_le64(val + 8, (uint64_t)c.start);
-	bytes_put_le64(val + 16, (uint64_t)c.end);
-	bytes_put_le64(val + 24, stamp);
-	if (db_put(txn, DB_QUOTA, k->buf, k->len, val, sizeof(val)) < 0)
+	if (quota_put(txn, k, &c) < 0)
 		return -1;
 	if (out != NULL)
 		*out = c;
@@ -216,34 +169,39 @@ quota_db_add(struct db_txn *txn, const struct quota_key *k, uint64_t n,
 }
 
 int
+quota_db_add(struct db_txn *txn, const struct quota_key *k, uint64_t n,
+    int64_t now, int64_t start, int64_t end, struct quota_counter *out)
+{
+	struct quota_counter c;
+
+	if (start >= end || now < start || now >= end)
+		return db_txn_fail(txn, "quota: bad window [%lld, %lld) at "
+		    "%lld", (long long)start, (long long)end, (long long)now);
+	if (quota_db_get(txn, k, now, &c) < 0)
+		return -1;
+	return quota_db_charge(txn, k, &c, n, start, end, out);
+}
+
+int
 quota_db_sub(struct db_txn *txn, const struct quota_key *k, uint64_t n,
     int64_t start, int64_t end)
 {
-	uint8_t val[QUOTA_VAL_LEN];
 	struct quota_counter c;
-	uint64_t stamp = 0;
 	int rc;
 
-	if ((rc = quota_raw_get(txn, k->buf, k->len, &c, &stamp)) <= 0)
+	if ((rc = quota_raw_get(txn, k->buf, k->len, &c)) <= 0)
 		return rc;	/* gone (reclaimed): nothing to give back */
 	if (c.start != start || c.end != end)
 		return 0;	/* a later window: the charge is history */
 	c.count = c.count > n ? c.count - n : 0;
-	bytes_put_le64(val, c.count);
-	bytes_put_le64(val + 8, (uint64_t)c.start);
-	bytes_put_le64(val + 16, (uint64_t)c.end);
-	bytes_put_le64(val + 24, stamp);
-	return db_put(txn, DB_QUOTA, k->buf, k->len, val, sizeof(val));
+	return quota_put(txn, k, &c);
 }
 
 /* Keys collected by a walk, deleted after it. */
 struct quota_keys {
 	uint8_t	**v;
 	size_t	 *len;
-	size_t	 *off;		/* expiry walk: where the counter key starts */
 	size_t	  n;
-	long	  max;
-	int64_t	  now;
 };
 
 static void
@@ -256,16 +214,6 @@ quota_keys_push(struct quota_keys *ks, const void *key, size_t klen)
 	ks->len[ks->n++] = klen;
 }
 
-/* An expiry entry: its key and where the counter key starts in it. */
-static void
-quota_keys_push_idx(struct quota_keys *ks, const void *key, size_t klen,
-    size_t off)
-{
-	ks->off = xrealloc(ks->off, (ks->n + 1) * sizeof(*ks->off));
-	ks->off[ks->n] = off;
-	quota_keys_push(ks, key, klen);
-}
-
 static void
 quota_keys_free(struct quota_keys *ks)
 {
@@ -273,61 +221,86 @@ quota_keys_free(struct quota_keys *ks)
 		free(ks->v[i]);
 	free(ks->v);
 	free(ks->len);
-	free(ks->off);
+}
+
+/* Delete the collected keys from table t; -1 on error. */
+static long
+quota_keys_del(struct db_txn *txn, enum db_table t, struct quota_keys *ks)
+{
+	long deleted = 0;
+	int d;
+
+	for (size_t i = 0; i < ks->n; i++) {
+		if ((d = db_del(txn, t, ks->v[i], ks->len[i])) < 0)
+			return -1;
+		deleted += d;
+	}
+	return deleted;
+}
+
+struct quota_sweep {
+	struct quota_keys dead;
+	struct quota_key *resume;
+	long		  seen, max;
+	int64_t		  now;
+};
+
+static int
+quota_sweep_cb(const void *key, size_t klen, const void *val, size_t vlen,
+    void *arg)
+{
+	struct quota_sweep *sw = arg;
+
+	if (sw->seen++ >= sw->max) {	/* enough: the next run starts here */
+		if (klen <= QUOTA_KEY_MAX) {
+			memcpy(sw->resume->buf, key, klen);
+			sw->resume->len = klen;
+		}
+		return 1;
+	}
+	/* Ended, or not a counter at all (corrupt): garbage either way. */
+	if ((vlen != QUOTA_VAL_LEN && vlen != QUOTA_VAL_V1) ||
+	    (int64_t)bytes_get_le64((const uint8_t *)val + 16) <= sw->now)
+		quota_keys_push(&sw->dead, key, klen);
+	return 0;
 }
 
 static int
-quota_expired_cb(const void *key, size_t klen, const void *val, size_t vlen,
+quota_legacy_cb(const void *key, size_t klen, const void *val, size_t vlen,
     void *arg)
 {
-	struct quota_keys *ks = arg;
-	size_t off = vlen == 1 && *(const uint8_t *)val == QUOTA_IDX_V2 ?
-	    16 : 8;
+	struct quota_sweep *sw = arg;
 
-	if ((long)ks->n >= ks->max || klen < off + 3 ||
-	    get_be_time(key) > ks->now)
-		return 1;	/* the index is in time order: done */
-	quota_keys_push_idx(ks, key, klen, off);
+	if (sw->seen++ >= sw->max)
+		return 1;
+	quota_keys_push(&sw->dead, key, klen);
 	return 0;
 }
 
 long
-quota_db_reclaim(struct db_txn *txn, int64_t now, long max)
+quota_db_reclaim(struct db_txn *txn, int64_t now, long max,
+    struct quota_key *resume)
 {
-	struct quota_keys ks = { .max = max, .now = now };
-	const void *val;
-	size_t vlen;
-	long deleted = 0;
-	int rc = 0, r;
+	struct quota_sweep sw = { .resume = resume, .max = max, .now = now };
+	struct quota_key from = *resume;
+	long deleted;
+	int rc;
 
-	if (db_iter(txn, DB_QUOTA_EXPIRY, NULL, 0, quota_expired_cb, &ks) < 0)
-		rc = -1;
-	for (size_t i = 0; rc == 0 && i < ks.n; i++) {
-		const uint8_t *key = ks.v[i] + ks.off[i];
-		size_t klen = ks.len[i] - ks.off[i];
-
-		if ((r = db_get(txn, DB_QUOTA, key, klen, &val, &vlen)) < 0) {
-			rc = -1;
-			break;
-		}
-		/*
-		 * A counter renewed since has a later index entry: keep it.
-		 * A corrupt one is garbage: drop it.
-		 */
-		if (r == 1 && ((vlen != QUOTA_VAL_LEN &&
-		    vlen != QUOTA_VAL_V1) ||
-		    (int64_t)bytes_get_le64((const uint8_t *)val + 16) <= now)) {
-			if (db_del(txn, DB_QUOTA, key, klen) < 0)
-				rc = -1;
-			else
-				deleted++;
-		}
-		if (rc == 0 && db_del(txn, DB_QUOTA_EXPIRY, ks.v[i],
-		    ks.len[i]) < 0)
-			rc = -1;
-	}
-	quota_keys_free(&ks);
-	return rc < 0 ? -1 : deleted;
+	resume->len = 0;	/* unless the walk stops early */
+	rc = db_iter_from(txn, DB_QUOTA, from.buf, from.len, quota_sweep_cb,
+	    &sw);
+	deleted = rc < 0 ? -1 : quota_keys_del(txn, DB_QUOTA, &sw.dead);
+	quota_keys_free(&sw.dead);
+	if (deleted < 0)
+		return -1;
+	/* The expiry index of earlier versions: emptied, a slice a run. */
+	memset(&sw.dead, 0, sizeof(sw.dead));
+	sw.seen = 0;
+	rc = db_iter(txn, DB_QUOTA_EXPIRY, NULL, 0, quota_legacy_cb, &sw);
+	if (rc < 0 || quota_keys_del(txn, DB_QUOTA_EXPIRY, &sw.dead) < 0)
+		deleted = -1;
+	quota_keys_free(&sw.dead);
+	return deleted;
 }
 
 struct quota_each {
@@ -349,7 +322,7 @@ quota_each_cb(const void *key, size_t klen, const void *val, size_t vlen,
 	struct quota_counter c;
 
 	if (klen <= e->plen || quota_decode(e->txn, key, klen, val, vlen,
-	    &c, NULL) < 0) {
+	    &c) < 0) {
 		e->failed = 1;
 		return db_txn_fail(e->txn, "quota: corrupt counter record");
 	}
@@ -376,55 +349,27 @@ quota_db_each(struct db_txn *txn, enum quota_scope scope, const char *id,
 	return e.failed ? -1 : rc;
 }
 
-/* Counters of one scope/id and their index entries, for a reset. */
-struct quota_reset {
-	struct quota_keys counters;
-	struct quota_keys index;
-};
-
 static int
 quota_collect_cb(const void *key, size_t klen, const void *val, size_t vlen,
     void *arg)
 {
-	struct quota_reset *r = arg;
-	uint8_t idx[QUOTA_IDX_MAX];
-	uint64_t stamp;
-
-	quota_keys_push(&r->counters, key, klen);
-	if ((vlen == QUOTA_VAL_LEN || vlen == QUOTA_VAL_V1) &&
-	    klen <= QUOTA_KEY_MAX) {
-		stamp = vlen == QUOTA_VAL_LEN ?
-		    bytes_get_le64((const uint8_t *)val + 24) : 0;
-		quota_keys_push(&r->index, idx, quota_idx_key(idx,
-		    (int64_t)bytes_get_le64((const uint8_t *)val + 16), stamp, key,
-		    klen));
-	}
+	quota_keys_push(arg, key, klen);
 	return 0;
 }
 
 long
 quota_db_reset(struct db_txn *txn, enum quota_scope scope, const char *id)
 {
-	struct quota_reset r = { { 0 }, { 0 } };
+	struct quota_keys ks = { 0 };
 	struct quota_key k;
-	long deleted = 0;
-	int rc, d;
+	long deleted = -1;
 
 	if (quota_key_make(&k, scope, id, QUOTA_MSGS_HOUR, NULL, 0) < 0)
 		return db_txn_fail(txn, "quota: bad id '%.64s'", id != NULL ?
 		    id : "");
-	rc = db_iter(txn, DB_QUOTA, k.buf, k.len - 1, quota_collect_cb, &r);
-	for (size_t i = 0; rc >= 0 && i < r.counters.n; i++) {
-		if ((d = db_del(txn, DB_QUOTA, r.counters.v[i],
-		    r.counters.len[i])) < 0)
-			rc = -1;
-		deleted += d > 0;
-	}
-	for (size_t i = 0; rc >= 0 && i < r.index.n; i++)
-		if (db_del(txn, DB_QUOTA_EXPIRY, r.index.v[i],
-		    r.index.len[i]) < 0)
-			rc = -1;
-	quota_keys_free(&r.counters);
-	quota_keys_free(&r.index);
-	return rc < 0 ? -1 : deleted;
+	if (db_iter(txn, DB_QUOTA, k.buf, k.len - 1, quota_collect_cb,
+	    &ks) >= 0)
+		deleted = quota_keys_del(txn, DB_QUOTA, &ks);
+	quota_keys_free(&ks);
+	return deleted;
 }

@@ -4,9 +4,8 @@
  * A counter counts inside one window of time and is stored under
  *
  *   key    scope (u8 'C' customer | 'L' login) | id | NUL | kind (u8) | tail
- *   value  u64 count | i64 window start | i64 window end | u64 stamp
- *          (little-endian; stamp: see the index below, 0 or absent in a
- *          counter written before it existed)
+ *   value  u64 count | i64 window start | i64 window end (little-endian;
+ *          earlier versions appended a u64 index stamp, still read)
  *
  * tail says what the counter is about: nothing for the customer-wide
  * counters, the normalised recipient for QUOTA_RCPT_HOUR (or "#" and its
@@ -14,17 +13,12 @@
  * QUOTA_SEND. One key per counter (not per window): a counter whose window
  * has ended reads as zero and starts a new window when next charged, so
  * the table does not grow with time. Counters that stop being charged are
- * reclaimed through a second table indexed by window end:
- *
- *   DB_QUOTA_EXPIRY key  u64 BE window end | u64 BE stamp | counter key
- *                   value  "\2"
- *
- * stamp is the wall clock in microseconds when the window began, so the
- * entries of one window are inserted in time order: a group commit's new
- * entries land on the last page or two of the index instead of one random
- * page each (bench-engine: about a quarter less time per message). An
- * entry of the first format ("end | counter key", value "") is still
- * understood, and the counter's stamp names its entry for a reset.
+ * reclaimed by a sweep (quota_db_reclaim) that walks the table a slice at
+ * a time, in key order, deleting those whose window has ended. There is
+ * no expiry index any more: an index entry per new window cost a second
+ * insert for most charges (every new recipient), for a table that a sweep
+ * reads sequentially at a tiny fraction of that cost. The index table of
+ * earlier versions (DB_QUOTA_EXPIRY) is emptied by the sweep.
  *
  * Exactness is the caller's: a check and the charge that follows it must
  * be made in one write transaction (LMDB serialises writers across threads
@@ -52,7 +46,7 @@ enum quota_kind {
 	QUOTA_SEND = 4		/* recipients of one split send (rcpt_cap) */
 };
 
-#define QUOTA_KEY_MAX	480	/* below LMDB's 511 with the 8-byte index */
+#define QUOTA_KEY_MAX	480	/* below LMDB's key limit of 511 */
 #define QUOTA_TAIL_MAX	400	/* longer tails are hashed */
 
 struct quota_key {
@@ -88,12 +82,22 @@ int	quota_db_get(struct db_txn *txn, const struct quota_key *k,
 
 /*
  * Add n to counter k (write transaction). If it is absent or its window
- * has ended at now, a new window [start, end) begins with n (and is put
- * in the expiry index). out (may be NULL) gets the new value. 0 / -1.
+ * has ended at now, a new window [start, end) begins with n. out (may be
+ * NULL) gets the new value. 0 / -1.
  */
 int	quota_db_add(struct db_txn *txn, const struct quota_key *k,
 	    uint64_t n, int64_t now, int64_t start, int64_t end,
 	    struct quota_counter *out);
+
+/*
+ * quota_db_add() for a counter already read: cur is what quota_db_get()
+ * returned for k in this same write transaction (zeroed: no current
+ * window, so [start, end) begins). One B-tree operation instead of two,
+ * for the charge that checks every counter before it adds. 0 / -1.
+ */
+int	quota_db_charge(struct db_txn *txn, const struct quota_key *k,
+	    const struct quota_counter *cur, uint64_t n, int64_t start,
+	    int64_t end, struct quota_counter *out);
 
 /*
  * Take n back from counter k (write transaction), if the window that was
@@ -105,11 +109,15 @@ int	quota_db_sub(struct db_txn *txn, const struct quota_key *k,
 	    uint64_t n, int64_t start, int64_t end);
 
 /*
- * Delete counters whose window ended at or before now, visiting at most
- * max entries of the expiry index (oldest first). Returns the number of
- * counters deleted, or -1.
+ * One slice of the sweep: visit at most max counters from the key in
+ * *resume on (len 0: the first), deleting those whose window ended at or
+ * before now (and any value that is not a counter), and up to max entries
+ * of the old expiry index. *resume gets the key the next slice starts at,
+ * len 0 when this slice reached the end (the pass is complete). Returns
+ * the number of counters deleted, or -1.
  */
-long	quota_db_reclaim(struct db_txn *txn, int64_t now, long max);
+long	quota_db_reclaim(struct db_txn *txn, int64_t now, long max,
+	    struct quota_key *resume);
 
 /*
  * Call fn for every counter of scope/id that is current at now, in key

@@ -19,8 +19,15 @@
 #include "xalloc.h"
 
 #define QUOTA_BUCKETS		4096
-#define QUOTA_RECLAIM_EVERY	60	/* seconds */
-#define QUOTA_RECLAIM_MAX	10000	/* index entries per run */
+/*
+ * The sweep of ended counters: a slice every QUOTA_RECLAIM_EVERY seconds,
+ * of at least QUOTA_SLICE_MIN counters and enough that a pass over the
+ * whole table takes at most QUOTA_PASS_SLICES slices (10 minutes), so an
+ * ended counter lives at most that long after its window.
+ */
+#define QUOTA_RECLAIM_EVERY	10	/* seconds */
+#define QUOTA_SLICE_MIN		20000	/* counters visited per slice */
+#define QUOTA_PASS_SLICES	60
 
 struct pending {
 	struct pending	*next;
@@ -35,6 +42,7 @@ struct quota {
 	pthread_mutex_t	 mu;
 	struct pending	*bucket[QUOTA_BUCKETS];
 	atomic_llong	 next_reclaim;
+	struct quota_key sweep_at;	/* where the next slice starts */
 };
 
 struct quota *
@@ -144,24 +152,36 @@ quota_write(struct quota *q, int (*fn)(struct db_txn *, void *), void *arg,
 }
 
 struct quota_reclaim {
-	int64_t	now;
-	long	deleted;
+	struct quota	*q;
+	int64_t		 now;
+	long		 deleted;
 };
 
+/* One slice; only the caller that won next_reclaim touches sweep_at. */
 static int
 quota_reclaim_txn(struct db_txn *txn, void *arg)
 {
 	struct quota_reclaim *r = arg;
+	struct quota_key at = r->q->sweep_at;
+	long n = db_count(txn, DB_QUOTA), slice;
 
-	r->deleted = quota_db_reclaim(txn, r->now, QUOTA_RECLAIM_MAX);
-	return r->deleted < 0 ? -1 : 0;
+	if (n < 0)
+		return -1;
+	slice = n / QUOTA_PASS_SLICES;
+	if (slice < QUOTA_SLICE_MIN)
+		slice = QUOTA_SLICE_MIN;
+	r->deleted = quota_db_reclaim(txn, r->now, slice, &at);
+	if (r->deleted < 0)
+		return -1;
+	r->q->sweep_at = at;	/* a batch failed later skips a slice: harmless */
+	return 0;
 }
 
 void
 quota_maybe_reclaim(struct quota *q, int64_t now, const char *logid)
 {
 	long long due = atomic_load(&q->next_reclaim);
-	struct quota_reclaim r = { now, 0 };
+	struct quota_reclaim r = { q, now, 0 };
 	char err[512];
 
 	if (now < due || !atomic_compare_exchange_strong(&q->next_reclaim,

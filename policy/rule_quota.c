@@ -50,6 +50,7 @@ struct qitem {
 	uint64_t	 limit;
 	int		 enforce;	/* rule not in log mode */
 	int64_t		 start, end;	/* window for a charge */
+	struct quota_counter cur;	/* read by the charge's check */
 	uint64_t	 old, now;	/* counts before/after the charge */
 	int64_t		 cstart, cend;	/* the window actually charged */
 	int		 over;		/* over the limit (log mode) */
@@ -427,11 +428,11 @@ quota_charge_txn(struct db_txn *txn, void *arg)
 	for (size_t i = 0; i < ch->n; i++) {
 		struct qitem *it = &ch->items[i];
 
-		if (quota_db_get(txn, &it->key, ch->now, &c) < 0)
+		if (quota_db_get(txn, &it->key, ch->now, &it->cur) < 0)
 			return -1;
-		it->old = c.count;
-		it->over = c.count + it->n > it->limit ||
-		    c.count + it->n < c.count;
+		it->old = it->cur.count;
+		it->over = it->old + it->n > it->limit ||
+		    it->old + it->n < it->old;
 		if (it->over && it->enforce) {
 			ch->over = (long)i;
 			return 0;	/* nothing written: nothing charged */
@@ -440,7 +441,7 @@ quota_charge_txn(struct db_txn *txn, void *arg)
 	for (size_t i = 0; i < ch->n; i++) {
 		struct qitem *it = &ch->items[i];
 
-		if (quota_db_add(txn, &it->key, it->n, ch->now, it->start,
+		if (quota_db_charge(txn, &it->key, &it->cur, it->n, it->start,
 		    it->end, &c) < 0)
 			return -1;
 		it->now = c.count;

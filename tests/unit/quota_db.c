@@ -1,6 +1,7 @@
 /*
  * quota_db unit test: counters over a real LMDB environment - windows,
- * renewal, reclaim of past windows, reset, corrupt values, a map that
+ * renewal, the sweep of past windows (in slices), reset, earlier value
+ * formats and the old expiry index, corrupt values, a map that
  * cannot grow any more, and exact check-and-charge through the group
  * commit with many threads racing.
  */
@@ -27,6 +28,8 @@ struct op {
 	int64_t		 now, start, end;
 	struct quota_counter out;
 	long		 reclaimed;
+	long		 slice;		/* reclaim: counters per slice */
+	struct quota_key at;		/* reclaim: where a slice starts */
 	uint64_t	 limit;		/* check-and-charge */
 	int		 admitted;
 };
@@ -45,8 +48,8 @@ op_reclaim(struct db_txn *txn, void *arg)
 {
 	struct op *o = arg;
 
-	return (o->reclaimed = quota_db_reclaim(txn, o->now, 1000)) < 0 ?
-	    -1 : 0;
+	return (o->reclaimed = quota_db_reclaim(txn, o->now,
+	    o->slice > 0 ? o->slice : 1000, &o->at)) < 0 ? -1 : 0;
 }
 
 static int
@@ -81,35 +84,26 @@ op_corrupt(struct db_txn *txn, void *arg)
 	return db_put(txn, DB_QUOTA, o->k.buf, o->k.len, "xyz", 3);
 }
 
-/* A counter and index entry as the first format wrote them. */
+/*
+ * A counter as an earlier version wrote it: 24 bytes (the first format)
+ * or 32 with an index stamp, plus its entry in the old expiry index.
+ */
 static int
-op_put_v1(struct db_txn *txn, void *arg)
+op_put_old(struct db_txn *txn, void *arg)
 {
 	struct op *o = arg;
-	uint8_t val[24], idx[8 + QUOTA_KEY_MAX];
-	uint64_t f[3] = { o->n, (uint64_t)o->start, (uint64_t)o->end };
+	uint8_t val[32], idx[8 + QUOTA_KEY_MAX];
+	uint64_t f[4] = { o->n, (uint64_t)o->start, (uint64_t)o->end, 77 };
+	size_t vlen = o->limit == 32 ? 32 : 24;
 
-	for (int i = 0; i < 24; i++)
+	for (int i = 0; i < 32; i++)
 		val[i] = (uint8_t)(f[i / 8] >> (8 * (i % 8)));
 	for (int i = 0; i < 8; i++)
 		idx[i] = (uint8_t)((uint64_t)o->end >> (8 * (7 - i)));
 	memcpy(idx + 8, o->k.buf, o->k.len);
-	if (db_put(txn, DB_QUOTA, o->k.buf, o->k.len, val, sizeof(val)) < 0)
+	if (db_put(txn, DB_QUOTA, o->k.buf, o->k.len, val, vlen) < 0)
 		return -1;
 	return db_put(txn, DB_QUOTA_EXPIRY, idx, 8 + o->k.len, NULL, 0);
-}
-
-/* The counter key inside the last index entry, as text. */
-static int
-last_idx_cb(const void *key, size_t klen, const void *val, size_t vlen,
-    void *arg)
-{
-	char *out = arg;
-
-	/* end | stamp | 'C' "fmt" NUL kind | recipient */
-	snprintf(out, 64, "%.*s", klen > 16 + 6 ? (int)(klen - 16 - 6) : 0,
-	    (const char *)key + 16 + 6);
-	return 0;
 }
 
 static uint64_t
@@ -176,65 +170,84 @@ race_thread(void *arg)
 	return NULL;
 }
 
-/*
- * Index entries are stamped with the time their window began, so they
- * are appended in time order (few pages touched per commit), whatever
- * the counter keys; counters of the first format (no stamp) still work.
- */
+/* Counters written by earlier versions read, charge and are swept. */
 static void
 test_formats(struct db *db)
 {
-	const char *names[] = { "zz@example.net", "aa@example.net",
-	    "mm@example.net" };
-	char err[512], last[64];
-	struct db_txn *rt;
+	char err[512];
+	struct op o;
+
+	memset(&o, 0, sizeof(o));
+	o.now = T0 + 3 * H + 1;
+	o.start = T0 + 3 * H;
+	o.end = T0 + 4 * H;
+	quota_key_make(&o.k, QUOTA_CUSTOMER, "old", QUOTA_RCPTS_DAY, NULL, 0);
+	o.n = 7;
+	db_write(db, op_put_old, &o, err, sizeof(err));
+	is_int((long long)count_at(db, &o.k, o.now), 7, "first format: a "
+	    "counter of 24 bytes reads");
+	quota_key_make(&o.k, QUOTA_CUSTOMER, "old", QUOTA_MSGS_HOUR, NULL, 0);
+	o.limit = 32;
+	o.n = 4;
+	db_write(db, op_put_old, &o, err, sizeof(err));
+	is_int((long long)count_at(db, &o.k, o.now), 4, "second format: a "
+	    "counter of 32 bytes (index stamp) reads");
+	o.n = 1;
+	is_int(db_write(db, op_add, &o, err, sizeof(err)), 0, "second format: "
+	    "charged");
+	is_int((long long)o.out.count, 5, "  to 5");
+	ok(entries(db, DB_QUOTA_EXPIRY) == 2, "the old index holds the two "
+	    "entries");
+	o.now = T0 + 4 * H;
+	o.at.len = 0;
+	db_write(db, op_reclaim, &o, err, sizeof(err));
+	is_int(o.reclaimed, 4, "sweep: the two old-format counters, "
+	    "alice's of the earlier window and the corrupt one");
+	is_int(entries(db, DB_QUOTA_EXPIRY), 0, "sweep: the old index is "
+	    "emptied");
+	is_int((long long)count_at(db, &o.k, T0 + 3 * H + 1), 0, "  gone");
+}
+
+/* A sweep in slices visits every counter once per pass. */
+static void
+test_slices(struct db *db)
+{
+	char err[512], rcpt[32];
+	long deleted = 0, slices = 0;
 	struct op o;
 
 	memset(&o, 0, sizeof(o));
 	o.n = 1;
-	o.now = T0 + 3 * H + 1;
-	o.start = T0 + 3 * H;
-	o.end = T0 + 4 * H;
-	for (int i = 0; i < 3; i++) {
-		quota_key_make(&o.k, QUOTA_CUSTOMER, "fmt", QUOTA_RCPT_HOUR,
-		    names[i], strlen(names[i]));
+	o.now = T0 + 5 * H + 1;
+	o.start = T0 + 5 * H;
+	o.end = T0 + 6 * H;
+	for (int i = 0; i < 25; i++) {
+		snprintf(rcpt, sizeof(rcpt), "s%02d@example.net", i);
+		quota_key_make(&o.k, QUOTA_CUSTOMER, "slice", QUOTA_RCPT_HOUR,
+		    rcpt, strlen(rcpt));
+		if (i % 5 == 0) {	/* these stay: a later window */
+			o.start = T0 + 6 * H;
+			o.end = T0 + 7 * H;
+			o.now = T0 + 6 * H;
+		}
 		db_write(db, op_add, &o, err, sizeof(err));
-		usleep(2);
+		o.start = T0 + 5 * H;
+		o.end = T0 + 6 * H;
+		o.now = T0 + 5 * H + 1;
 	}
-	last[0] = '\0';
-	if ((rt = db_read_begin(db, err, sizeof(err))) == NULL)
-		bail("%s", err);
-	db_iter(rt, DB_QUOTA_EXPIRY, NULL, 0, last_idx_cb, last);
-	db_read_end(rt);
-	is_str(last, "mm@example.net", "index: the newest window is last, "
-	    "not the highest key");
-
-	quota_key_make(&o.k, QUOTA_CUSTOMER, "old", QUOTA_RCPTS_DAY, NULL, 0);
-	o.n = 7;
-	db_write(db, op_put_v1, &o, err, sizeof(err));
-	is_int((long long)count_at(db, &o.k, o.now), 7, "first format: a "
-	    "counter of 24 bytes reads");
-	o.n = 1;
-	is_int(db_write(db, op_add, &o, err, sizeof(err)), 0, "first format: "
-	    "charged");
-	is_int((long long)o.out.count, 8, "  to 8");
-	o.now = T0 + 4 * H;
-	db_write(db, op_reclaim, &o, err, sizeof(err));
-	is_int(o.reclaimed, 5, "reclaim: the three stamped counters, the "
-	    "first-format one and alice's of the earlier window");
-	is_int((long long)count_at(db, &o.k, T0 + 3 * H + 1), 0, "  gone");
-	o.now = T0 + 3 * H + 1;
-	db_write(db, op_put_v1, &o, err, sizeof(err));
-	o.now = T0 + 3 * H + 1;
-	quota_key_make(&o.k, QUOTA_CUSTOMER, "acme", QUOTA_RCPT_HOUR, "x", 1);
-	db_write(db, op_add, &o, err, sizeof(err));
-	{
-		long before = entries(db, DB_QUOTA_EXPIRY);
-
-		db_write(db, op_reset, &o, err, sizeof(err));
-		is_int(entries(db, DB_QUOTA_EXPIRY), before - 1, "reset: "
-		    "removes a stamped counter's index entry");
-	}
+	o.now = T0 + 6 * H;
+	o.slice = 4;
+	o.at.len = 0;
+	do {
+		if (db_write(db, op_reclaim, &o, err, sizeof(err)) < 0)
+			bail("sweep: %s", err);
+		deleted += o.reclaimed;
+		slices++;
+	} while (o.at.len > 0 && slices < 100);
+	is_int(deleted, 20, "slices of 4: the 20 ended counters are deleted");
+	ok(slices >= 25 / 4, "  in %ld slices, resuming where each stopped",
+	    slices);
+	is_int(entries(db, DB_QUOTA) >= 5, 1, "  the 5 current ones stay");
 }
 
 static void
@@ -320,7 +333,7 @@ main(void)
 	if ((db = db_open(path, 1 << 20, 256 << 20, 0, err, sizeof(err))) ==
 	    NULL)
 		bail("%s", err);
-	plan(42);
+	plan(45);
 
 	/* Keys. */
 	ok(quota_key_make(&k, QUOTA_CUSTOMER, "", QUOTA_MSGS_HOUR, NULL, 0) <
@@ -396,8 +409,8 @@ main(void)
 	    "hour are reclaimed");
 	is_int(entries(db, DB_QUOTA), 2, "the renewed hourly counter and "
 	    "the daily one stay");
-	is_int(entries(db, DB_QUOTA_EXPIRY), 2, "the index holds their two "
-	    "current windows only");
+	is_int(entries(db, DB_QUOTA_EXPIRY), 0, "no expiry index entries are "
+	    "written any more");
 	quota_key_make(&k, QUOTA_CUSTOMER, "acme", QUOTA_MSGS_HOUR, NULL, 0);
 	is_int((long long)count_at(db, &k, T0 + H + 5), 1,
 	    "the renewed counter keeps its count");
@@ -421,8 +434,6 @@ main(void)
 	is_int(db_write(db, op_reset, &o, err, sizeof(err)), 0, "reset acme");
 	is_int(o.reclaimed, 2, "reset: two counters deleted");
 	is_int(entries(db, DB_QUOTA), 1, "reset: the login's counter stays");
-	is_int(entries(db, DB_QUOTA_EXPIRY), 1, "reset: and only its index "
-	    "entry");
 
 	/* A corrupt value is an error naming the counter, not a crash. */
 	quota_key_make(&o.k, QUOTA_CUSTOMER, "broken", QUOTA_RCPTS_DAY, NULL,
@@ -446,6 +457,7 @@ main(void)
 	    "corrupt value: a charge fails instead of overwriting");
 
 	test_formats(db);
+	test_slices(db);
 	test_race(db);
 	test_map_full();
 	db_close(db);
