@@ -19,6 +19,7 @@
 #include "db.h"
 #include "evidence.h"
 #include "log.h"
+#include "qstore.h"
 
 #define AUPCTL_DEFAULT_CONFIG	"/etc/aup-milter/aup-milter.conf"
 
@@ -100,6 +101,24 @@ ctl_db(struct ctl *c)
 	if (c->db == NULL)
 		ctl_fail("%s", err);
 	return c->db;
+}
+
+struct db *
+ctl_counters(struct ctl *c)
+{
+	char err[512];
+
+	if (c->qs == NULL)
+		c->qs = qstore_open(config_database(c->cfg),
+		    config_quota_sync(c->cfg),
+		    config_quota_sync_interval(c->cfg),
+		    config_database_size(c->cfg),
+		    config_database_max_size(c->cfg), 0, err, sizeof(err));
+	if (c->qs == NULL) {
+		ctl_fail("%s", err);
+		return NULL;
+	}
+	return qstore_db(c->qs);
 }
 
 int
@@ -215,6 +234,7 @@ main(int argc, char **argv)
 		ctl_join_command(&c, argc, argv);
 		rc = ctl_nouns[i].fn(&c, argc, argv);
 		evidence_close(c.ev);
+		qstore_close(c.qs);
 		db_close(c.db);
 		config_unref(c.cfg);
 		return rc;

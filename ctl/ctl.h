@@ -22,12 +22,14 @@ struct evidence;
 struct ctl {
 	struct config	*cfg;
 	struct db	*db;	/* opened on first use by ctl_db() */
+	struct qstore	*qs;	/* the counters: ctl_counters() */
 	struct evidence	*ev;	/* opened on first use by ctl_evidence() */
 	char		 command[1024];	/* argv as typed, for the evidence */
 };
 
 /* Open on first use; NULL after printing the reason to stderr. */
 struct db *ctl_db(struct ctl *c);
+struct db *ctl_counters(struct ctl *c);	/* the quota counters (qstore.h) */
 struct evidence *ctl_evidence(struct ctl *c);
 
 struct db_txn;

@@ -16,6 +16,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -24,6 +25,7 @@
 #include "db.h"
 #include "quota_db.h"
 #include "window.h"
+#include "xalloc.h"
 
 #define CTL_QUOTA_USAGE	"usage: aupctl quota show ID | quota reset ID"
 #define CTL_LPLAN_USAGE	"usage: aupctl customer login plan ID LOGIN PLAN|none"
@@ -100,7 +102,8 @@ ctl_quota_show_scope(struct db_txn *txn, enum quota_scope scope,
 }
 
 struct ctl_quota_logins {
-	struct db_txn	*txn;
+	struct db_txn	*txn;		/* customers, logins, plans */
+	struct db_txn	*ct;		/* the counters (qstore.h) */
 	int64_t		 now;
 };
 
@@ -122,7 +125,7 @@ ctl_quota_show_login(const char *login, void *arg)
 	if (rc < 0)
 		return -1;
 	printf("login %s (plan %s):\n", login, p.name);
-	return ctl_quota_show_scope(l->txn, QUOTA_LOGIN, login, &p, l->now);
+	return ctl_quota_show_scope(l->ct, QUOTA_LOGIN, login, &p, l->now);
 }
 
 static int
@@ -131,14 +134,18 @@ ctl_quota_show(struct ctl *c, const char *id)
 	struct ctl_quota_logins l;
 	struct customer cu;
 	char err[512];
-	struct db *db;
+	struct db *db, *cdb;
 	struct plan p;
 	int rc;
 
-	if ((db = ctl_db(c)) == NULL)
+	if ((db = ctl_db(c)) == NULL || (cdb = ctl_counters(c)) == NULL)
 		return CTL_REFUSED;
 	if ((l.txn = db_read_begin(db, err, sizeof(err))) == NULL)
 		return ctl_fail("%s", err);
+	if ((l.ct = db_read_begin(cdb, err, sizeof(err))) == NULL) {
+		db_read_end(l.txn);
+		return ctl_fail("%s", err);
+	}
 	l.now = (int64_t)time(NULL);
 	if ((rc = custdb_customer_get(l.txn, id, &cu)) == 1 &&
 	    (rc = custdb_plan_get(l.txn, cu.plan, &p)) == 0) {
@@ -147,13 +154,15 @@ ctl_quota_show(struct ctl *c, const char *id)
 	}
 	if (rc == 1) {
 		printf("customer %s (plan %s):\n", id, p.name);
-		if (ctl_quota_show_scope(l.txn, QUOTA_CUSTOMER, id, &p,
+		if (ctl_quota_show_scope(l.ct, QUOTA_CUSTOMER, id, &p,
 		    l.now) < 0 || custdb_login_each(l.txn, id,
 		    ctl_quota_show_login, &l) < 0)
 			rc = -1;
 	}
 	if (rc < 0)
-		snprintf(err, sizeof(err), "%s", db_txn_error(l.txn));
+		snprintf(err, sizeof(err), "%s", *db_txn_error(l.ct) != '\0' ?
+		    db_txn_error(l.ct) : db_txn_error(l.txn));
+	db_read_end(l.ct);
 	db_read_end(l.txn);
 	if (rc < 0)
 		return ctl_fail("%s", err);
@@ -164,53 +173,72 @@ ctl_quota_show(struct ctl *c, const char *id)
 
 struct ctl_quota_reset {
 	const char	*id;
-	struct db_txn	*txn;
-	long		 cleared;
+	char		**logins;	/* the customer's, read first */
+	size_t		  nlogins;
+	long		  cleared;
 };
 
 static int
-ctl_quota_reset_login(const char *login, void *arg)
+ctl_quota_collect_login(const char *login, void *arg)
 {
 	struct ctl_quota_reset *r = arg;
-	long n = quota_db_reset(r->txn, QUOTA_LOGIN, login);
 
-	if (n < 0)
-		return -1;
-	r->cleared += n;
+	r->logins = xrealloc(r->logins, (r->nlogins + 1) *
+	    sizeof(*r->logins));
+	r->logins[r->nlogins++] = xstrdup(login);
 	return 0;
+}
+
+/* The customer must exist; its logins are collected. */
+static int
+ctl_quota_reset_read(struct db_txn *txn, void *arg)
+{
+	struct ctl_quota_reset *r = arg;
+	struct customer cu;
+	int rc;
+
+	if ((rc = custdb_customer_get(txn, r->id, &cu)) <= 0)
+		return rc < 0 ? -1 : db_txn_fail(txn, "no such customer '%s'",
+		    r->id);
+	return custdb_login_each(txn, r->id, ctl_quota_collect_login, r);
 }
 
 static int
 ctl_quota_reset_txn(struct db_txn *txn, void *arg)
 {
 	struct ctl_quota_reset *r = arg;
-	struct customer cu;
 	long n;
-	int rc;
 
-	r->txn = txn;
-	r->cleared = 0;
-	if ((rc = custdb_customer_get(txn, r->id, &cu)) <= 0)
-		return rc < 0 ? -1 : db_txn_fail(txn, "no such customer '%s'",
-		    r->id);
-	if ((n = quota_db_reset(txn, QUOTA_CUSTOMER, r->id)) < 0)
+	if ((r->cleared = quota_db_reset(txn, QUOTA_CUSTOMER, r->id)) < 0)
 		return -1;
-	r->cleared = n;
-	return custdb_login_each(txn, r->id, ctl_quota_reset_login, r) < 0 ?
-	    -1 : 0;
+	for (size_t i = 0; i < r->nlogins; i++) {
+		if ((n = quota_db_reset(txn, QUOTA_LOGIN, r->logins[i])) < 0)
+			return -1;
+		r->cleared += n;
+	}
+	return 0;
 }
 
 static int
 ctl_quota_reset(struct ctl *c, const char *id)
 {
-	struct ctl_quota_reset r = { id, NULL, 0 };
+	struct ctl_quota_reset r = { id, NULL, 0, 0 };
 	char err[512];
-	struct db *db;
+	struct db *cdb;
+	int rc = CTL_OK;
 
-	if ((db = ctl_db(c)) == NULL)
-		return CTL_REFUSED;
-	if (db_write(db, ctl_quota_reset_txn, &r, err, sizeof(err)) < 0)
-		return ctl_fail("%s", err);
+	if (ctl_read(c, ctl_quota_reset_read, &r) < 0)
+		rc = CTL_REFUSED;
+	else if ((cdb = ctl_counters(c)) == NULL)
+		rc = CTL_REFUSED;
+	else if (db_write(cdb, ctl_quota_reset_txn, &r, err,
+	    sizeof(err)) < 0)
+		rc = ctl_fail("%s", err);
+	for (size_t i = 0; i < r.nlogins; i++)
+		free(r.logins[i]);
+	free(r.logins);
+	if (rc != CTL_OK)
+		return rc;
 	printf("customer %s: quota counters reset (%ld cleared)\n", id,
 	    r.cleared);
 	ctl_record_admin(c, id);

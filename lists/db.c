@@ -78,6 +78,7 @@ struct db {
 	char		*dir;
 	size_t		 maxsize;
 	int		 readonly;
+	int		 writemap;	/* DB_WRITEMAP */
 	pthread_rwlock_t lock;	/* shared: any txn; exclusive: resize */
 	pthread_mutex_t	 pool_mu;	/* the idle read handles below */
 	struct db_txn	*pool[DB_READ_POOL];	/* reset, ready to renew */
@@ -654,8 +655,36 @@ db_set_sync(struct db *db, enum db_sync mode, char *err, size_t errlen)
 		    "the sync mode: transactions still active (%s)", db->dir,
 		    strerror(rc));
 	rc = mdb_env_set_flags(db->env, MDB_NOMETASYNC, mode == DB_SYNC_META);
+	if (rc == 0)
+		rc = mdb_env_set_flags(db->env, MDB_NOSYNC,
+		    mode == DB_SYNC_PERIODIC);
 	pthread_rwlock_unlock(&db->lock);
 	if (rc != 0) {
+		db_reason(db, db->dir, rc, err, errlen);
+		return -1;
+	}
+	return 0;
+}
+
+uint64_t
+db_last_txnid(struct db *db)
+{
+	MDB_envinfo info;
+
+	if (mdb_env_info(db->env, &info) != 0)
+		return 0;
+	return (uint64_t)info.me_last_txnid;
+}
+
+int
+db_sync(struct db *db, uint64_t *txnid, char *err, size_t errlen)
+{
+	int rc;
+
+	if (db->readonly)
+		return 0;
+	*txnid = db_last_txnid(db);	/* before: the flush covers it */
+	if ((rc = mdb_env_sync(db->env, 1)) != 0) {
 		db_reason(db, db->dir, rc, err, errlen);
 		return -1;
 	}
@@ -804,7 +833,8 @@ db_prepare_dir(struct db *db, char *err, size_t errlen)
 static int
 db_open_env(struct db *db, size_t mapsize, char *err, size_t errlen)
 {
-	unsigned flags = MDB_NOTLS | (db->readonly ? MDB_RDONLY : 0);
+	unsigned flags = MDB_NOTLS | (db->readonly ? MDB_RDONLY :
+	    db->writemap ? MDB_WRITEMAP : 0);
 	int rc, dead;
 
 	if ((rc = mdb_env_create(&db->env)) != 0 ||
@@ -850,14 +880,15 @@ db_lock_init(struct db *db)
 }
 
 struct db *
-db_open(const char *dir, size_t mapsize, size_t maxsize, int readonly,
+db_open(const char *dir, size_t mapsize, size_t maxsize, unsigned flags,
     char *err, size_t errlen)
 {
 	struct db *db = xcalloc(1, sizeof(*db));
-	int registered = 0;
+	int registered = 0, readonly = (flags & DB_RDONLY) != 0;
 
 	db->dir = xstrdup(dir);
 	db->readonly = readonly;
+	db->writemap = (flags & DB_WRITEMAP) != 0;
 	if (mapsize == 0)
 		mapsize = DB_DEFAULT_MAPSIZE;
 	db->maxsize = maxsize > mapsize ? maxsize : mapsize;

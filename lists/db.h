@@ -34,6 +34,7 @@
 #define AUP_DB_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 enum db_table {
 	DB_META,	/* "schema" -> version, other bookkeeping */
@@ -47,7 +48,7 @@ enum db_table {
 	DB_OPTOUT,	/* "id\0addr" ("" id: global) -> entry (optout_db.c) */
 	DB_COMPLAINTS,	/* "id\0" u64 BE ms, ref -> type (complaint_db.c) */
 	DB_QUOTA,	/* scope|id\0|kind|tail -> counter (quota_db.c) */
-	DB_QUOTA_EXPIRY, /* u64 BE end|counter key -> "" (quota_db.c) */
+	DB_QUOTA_EXPIRY, /* old expiry index: emptied by the sweep */
 	DB_LOGIN_PLANS,	/* login -> plan name (custdb_login.c) */
 	DB_LEASES,	/* family|addr16|u64 BE from -> lease (lease_db.c) */
 	DB_NTABLES
@@ -58,15 +59,20 @@ struct db_txn;
 
 /*
  * Open (creating if needed) the environment in directory dir. mapsize and
- * maxsize are bytes: the initial map and the most it may grow to. readonly
- * opens for reading only. NULL on error with err set.
+ * maxsize are bytes: the initial map and the most it may grow to. flags:
+ * DB_RDONLY opens for reading only; DB_WRITEMAP has commits modify the
+ * shared map in place instead of writing copies (cheaper commits; every
+ * writer of one environment must use it alike, and a stray write into the
+ * map is no longer caught). NULL on error with err set.
  * A writer creates dir (mode 0750) and the tables; a read-only opener
  * reads tables that do not exist yet as empty. mapsize 0 means 16 MiB; a
  * maxsize below mapsize means mapsize. The same environment may not be
  * opened twice in one process (LMDB's locks would break): that is refused.
  */
+#define DB_RDONLY	1	/* open for reading only */
+#define DB_WRITEMAP	2	/* MDB_WRITEMAP: commits write into the map */
 struct db *db_open(const char *dir, size_t mapsize, size_t maxsize,
-	    int readonly, char *err, size_t errlen);
+	    unsigned flags, char *err, size_t errlen);
 void	db_close(struct db *db);	/* NULL is a no-op */
 
 /*
@@ -78,15 +84,29 @@ void	db_close(struct db *db);	/* NULL is a no-op */
  * transaction is in the kernel either way, so it survives kill -9 of any
  * process; on an OS crash or power loss DB_SYNC_META may undo the last
  * committed transaction (never tear the database: LMDB keeps atomicity
- * and consistency). Takes db->lock exclusively, so it waits (up to 10 s)
+ * and consistency). DB_SYNC_PERIODIC does not flush at all: db_sync()
+ * must be called (see qstore.h, the only user, for what a crash can lose
+ * and why it is kept to the quota counters' own environment). Takes
+ * db->lock exclusively, so it waits (up to 10 s)
  * for running transactions. 0 / -1 with err.
  */
 enum db_sync {
 	DB_SYNC_FULL,
-	DB_SYNC_META
+	DB_SYNC_META,
+	DB_SYNC_PERIODIC	/* MDB_NOSYNC: only db_sync() flushes */
 };
 
 int	db_set_sync(struct db *db, enum db_sync mode, char *err, size_t errlen);
+
+/*
+ * Flush every committed transaction to disk now (mdb_env_sync, forced);
+ * *txnid gets the last transaction id committed before the flush began,
+ * so everything up to it is durable. For DB_SYNC_PERIODIC. 0 / -1.
+ */
+int	db_sync(struct db *db, uint64_t *txnid, char *err, size_t errlen);
+
+/* The id of the last committed transaction (of any process), 0 if unknown. */
+uint64_t db_last_txnid(struct db *db);
 
 /* Write transactions this process has committed (for benchmarks, logs). */
 unsigned long db_commits(struct db *db);

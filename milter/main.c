@@ -31,6 +31,7 @@
 #include "engine.h"
 #include "evidence.h"
 #include "log.h"
+#include "qstore.h"
 
 #define AUP_VERSION		"0.1.0"
 #define AUP_DEFAULT_CONFIG	"/etc/aup-milter/aup-milter.conf"
@@ -38,6 +39,7 @@
 
 static struct db *main_db;
 static struct evidence *main_ev;
+static struct qstore *main_qs;	/* the quota counters */
 
 static void
 main_usage(FILE *fp)
@@ -59,6 +61,12 @@ main_check_fixed(const struct config *old, const struct config *new)
 	if (strcmp(config_database(old), config_database(new)) != 0)
 		log_msg(LOG_WARNING, NULL, "reload: Database changes need a "
 		    "restart; still using %s", config_database(old));
+	if (config_quota_sync(old) != config_quota_sync(new) ||
+	    config_quota_sync_interval(old) !=
+	    config_quota_sync_interval(new))
+		log_msg(LOG_WARNING, NULL, "reload: QuotaSync and "
+		    "QuotaSyncInterval changes need a restart (with aupctl "
+		    "idle: every writer must use one mode)");
 	if (strcmp(config_evidence_log(old), config_evidence_log(new)) != 0)
 		log_msg(LOG_WARNING, NULL, "reload: EvidenceLog changes need "
 		    "a restart; still writing %s", config_evidence_log(old));
@@ -183,6 +191,13 @@ main_open_state(const struct config *cfg)
 		log_msg(LOG_ERR, NULL, "%s", err);
 		return EX_CANTCREAT;
 	}
+	main_qs = qstore_open(config_database(cfg), config_quota_sync(cfg),
+	    config_quota_sync_interval(cfg), config_database_size(cfg),
+	    config_database_max_size(cfg), 0, err, sizeof(err));
+	if (main_qs == NULL) {
+		log_msg(LOG_ERR, NULL, "%s", err);
+		return EX_CANTCREAT;
+	}
 	main_ev = evidence_open(config_evidence_log(cfg),
 	    config_evidence_sync(cfg), err, sizeof(err));
 	if (main_ev == NULL) {
@@ -199,6 +214,7 @@ main_serve(struct config *cfg, const char *path, int foreground)
 	struct engine *eng;
 	pthread_t hk;
 	sigset_t set;
+	char err[512];
 	int rc;
 
 	callbacks_describe(&desc);
@@ -219,7 +235,7 @@ main_serve(struct config *cfg, const char *path, int foreground)
 		return EX_OSERR;
 	if (main_write_pid(config_pid_file(cfg)) < 0)
 		return EX_CANTCREAT;
-	eng = engine_new(main_db, main_ev);
+	eng = engine_new(main_db, qstore_db(main_qs), main_ev);
 	callbacks_set_engine(eng);
 	/*
 	 * Block the signals before any thread exists: SIGUSR1 is taken by our
@@ -240,6 +256,9 @@ main_serve(struct config *cfg, const char *path, int foreground)
 	    config_socket(cfg));
 	rc = smfi_main() == MI_SUCCESS ? EX_OK : EX_SOFTWARE;
 	log_msg(LOG_INFO, NULL, "stopping");
+	/* Not closed: a libmilter thread may still be finishing a session. */
+	if (qstore_flush(main_qs, err, sizeof(err)) < 0)
+		log_msg(LOG_ERR, NULL, "%s", err);
 	if (config_pid_file(cfg) != NULL)
 		unlink(config_pid_file(cfg));
 	return rc;

@@ -45,6 +45,8 @@ struct config {
 	long		 evidence_failure;
 	long		 database_failure;
 	long		 database_sync;	/* enum db_sync */
+	long		 quota_sync;	/* enum db_sync */
+	long		 quota_sync_interval;	/* seconds */
 	long		 dns_failure;
 	char		*abuse_contact;
 	char		*pid_file;
@@ -79,6 +81,7 @@ enum cf_type {
 	CF_OCTAL,
 	CF_FAILMODE,	/* tempfail | accept */
 	CF_DBSYNC,	/* full | meta (enum db_sync) */
+	CF_QSYNC,	/* full | meta | periodic (enum db_sync) */
 	CF_LOGLEVEL,	/* error | warning | info | debug */
 	CF_DOMAINS,	/* list; repeated lines add to it */
 	CF_HOSTPORT	/* host or host:port */
@@ -103,6 +106,9 @@ static const struct cf_key cf_keys[] = {
 	{ "DatabaseFailure", CF_FAILMODE, "tempfail", 0, 0,
 	    OFF(database_failure), 0 },
 	{ "DatabaseSync", CF_DBSYNC, "full", 0, 0, OFF(database_sync), 0 },
+	{ "QuotaSync", CF_QSYNC, "full", 0, 0, OFF(quota_sync), 0 },
+	{ "QuotaSyncInterval", CF_INT, "1", 1, 60, OFF(quota_sync_interval),
+	    0 },
 	{ "EvidenceLog", CF_PATH, NULL, 0, 0, OFF(evidence_log), 1 },
 	{ "EvidenceSync", CF_INT, "1", 0, 3600, OFF(evidence_sync), 0 },
 	{ "EvidenceFailure", CF_FAILMODE, "tempfail", 0, 0,
@@ -391,13 +397,17 @@ cf_set(struct config *cfg, const struct cf_key *k, const char *v, char *why,
 			    "accept", v), -1;
 		return 0;
 	case CF_DBSYNC:
+	case CF_QSYNC:
 		if (strcmp(v, "full") == 0)
 			*lp = DB_SYNC_FULL;
 		else if (strcmp(v, "meta") == 0)
 			*lp = DB_SYNC_META;
+		else if (k->type == CF_QSYNC && strcmp(v, "periodic") == 0)
+			*lp = DB_SYNC_PERIODIC;
 		else
-			return snprintf(why, wlen, "'%s' is not full or meta",
-			    v), -1;
+			return snprintf(why, wlen, "'%s' is not full%s meta",
+			    v, k->type == CF_QSYNC ? ", periodic or" : " or"),
+			    -1;
 		return 0;
 	case CF_LOGLEVEL:
 		for (size_t i = 0; i < 4; i++)
@@ -713,6 +723,18 @@ enum db_sync
 config_database_sync(const struct config *c)
 {
 	return (enum db_sync)c->database_sync;
+}
+
+enum db_sync
+config_quota_sync(const struct config *c)
+{
+	return (enum db_sync)c->quota_sync;
+}
+
+int
+config_quota_sync_interval(const struct config *c)
+{
+	return (int)c->quota_sync_interval;
 }
 
 enum fail_mode

@@ -51,6 +51,9 @@ enum fail_mode config_evidence_failure(const struct config *cfg);
 enum fail_mode config_database_failure(const struct config *cfg);
 /* DatabaseSync: full (default) or meta; see db_set_sync() in db.h. */
 enum db_sync config_database_sync(const struct config *cfg);
+/* QuotaSync: full (default), meta or periodic; see qstore.h. */
+enum db_sync config_quota_sync(const struct config *cfg);
+int	config_quota_sync_interval(const struct config *cfg);	/* seconds */
 enum fail_mode config_dns_failure(const struct config *cfg);
 const char *config_abuse_contact(const struct config *cfg);
 const char *config_pid_file(const struct config *cfg);	/* NULL: none */

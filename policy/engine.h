@@ -55,8 +55,13 @@ struct verdict {
 	char	hdr_value[VERDICT_HDR_VALUE_MAX];
 };
 
-/* db and ev are borrowed and must outlive the engine. */
-struct engine *engine_new(struct db *db, struct evidence *ev);
+/*
+ * db (customers, plans, opt-outs...), counters (the quota counters, see
+ * qstore.h; NULL: kept in db) and ev are borrowed and must outlive the
+ * engine.
+ */
+struct engine *engine_new(struct db *db, struct db *counters,
+	    struct evidence *ev);
 void	engine_free(struct engine *eng);
 
 /*

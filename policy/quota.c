@@ -57,6 +57,12 @@ quota_new(struct db *db)
 	return q;
 }
 
+struct db *
+quota_db(struct quota *q)
+{
+	return q->db;
+}
+
 void
 quota_free(struct quota *q)
 {

@@ -44,6 +44,7 @@ struct verdict;
 
 /* db is borrowed. */
 struct quota *quota_new(struct db *db);
+struct db *quota_db(struct quota *q);	/* the counters' environment */
 void	quota_free(struct quota *q);	/* NULL is a no-op */
 
 /* Pending reservations of counter k (in this process). */

@@ -315,7 +315,7 @@ quota_reserve(struct session *s, struct quota_txn *qt, struct qitem *c,
 	quota_lock(qt->q);
 	for (int i = 0; i < n; i++)
 		pend[i] = quota_pending(qt->q, &c[i].key);
-	if ((rt = db_read_begin(s->eng->db, err, errlen)) == NULL) {
+	if ((rt = db_read_begin(quota_db(qt->q), err, errlen)) == NULL) {
 		quota_unlock(qt->q);
 		return -2;
 	}

@@ -23,14 +23,14 @@
 #include "xalloc.h"
 
 struct engine *
-engine_new(struct db *db, struct evidence *ev)
+engine_new(struct db *db, struct db *counters, struct evidence *ev)
 {
 	struct engine *eng = xcalloc(1, sizeof(*eng));
 
 	eng->db = db;
 	eng->ev = ev;
 	eng->fb = feedback_new();
-	eng->quota = quota_new(db);
+	eng->quota = quota_new(counters != NULL ? counters : db);
 	return eng;
 }
 

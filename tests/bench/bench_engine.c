@@ -7,9 +7,10 @@
  * as the daemon runs it: attribution by SMTP AUTH login (1000 customers,
  * one login each), every rule the build has (relay, return address with
  * DNS answers cached when NAMESERVER is given, opt-out, rcpt_cap, rate,
- * bomb, msg_size, the per-send sum), the quota charge in LMDB with SYNC
- * (DatabaseSync full or meta; group commit), and one evidence record per
- * message to the file. THREADS sessions run at once (connections of a
+ * bomb, msg_size, the per-send sum), the quota charge in the counters'
+ * LMDB environment with SYNC (QuotaSync full, meta or periodic; group
+ * commit; see lists/qstore.h), and one evidence record per message to
+ * the file. THREADS sessions run at once (connections of a
  * relay); the process is pinned to one CPU, so the figure is for one core.
  * Prints one line: the configuration, then "R msg/s", the LMDB commits
  * (messages per group commit) and CPU seconds (user, system).
@@ -31,6 +32,7 @@
 #include "engine.h"
 #include "evidence.h"
 #include "log.h"
+#include "qstore.h"
 
 #define NCUST	1000
 #define NRCPT	20000
@@ -141,6 +143,7 @@ main(int argc, char **argv)
 	const char *ns;
 	struct config *cfg;
 	struct evidence *ev;
+	struct qstore *qs;
 	struct db *db;
 	pthread_t *th;
 	cpu_set_t cpus;
@@ -172,7 +175,7 @@ main(int argc, char **argv)
 	if ((fp = fopen(path, "w")) == NULL)
 		return perror(path), 1;
 	fprintf(fp, "Socket inet:8895@127.0.0.1\nDatabase db\n"
-	    "DatabaseSync %s\nEvidenceLog evidence.log\n"
+	    "QuotaSync %s\nEvidenceLog evidence.log\n"
 	    "LocalDomains example.net\n%s%s\n", syncmode,
 	    ns != NULL ? "Nameserver " : "# no name server",
 	    ns != NULL ? ns : "");
@@ -186,14 +189,16 @@ main(int argc, char **argv)
 	if ((db = db_open(path, 64 << 20, 4096UL << 20, 0, err,
 	    sizeof(err))) == NULL)
 		return fprintf(stderr, "%s\n", err), 1;
-	if (db_set_sync(db, config_database_sync(cfg), err, sizeof(err)) < 0)
+	if ((qs = qstore_open(path, config_quota_sync(cfg),
+	    config_quota_sync_interval(cfg), 64 << 20, 4096UL << 20, 0, err,
+	    sizeof(err))) == NULL)
 		return fprintf(stderr, "%s\n", err), 1;
 	snprintf(path, sizeof(path), "%s/evidence.log", argv[1]);
 	if ((ev = evidence_open(path, 1, err, sizeof(err))) == NULL)
 		return fprintf(stderr, "%s\n", err), 1;
 	if (db_write(db, provision, NULL, err, sizeof(err)) < 0)
 		return fprintf(stderr, "provision: %s\n", err), 1;
-	eng = engine_new(db, ev);
+	eng = engine_new(db, qstore_db(qs), ev);
 	/* Warm up: the first messages fill the DNS cache. */
 	total = 200;
 	worker((void *)1);
@@ -202,7 +207,7 @@ main(int argc, char **argv)
 	atomic_store(&refused, 0);
 	total = atol(argv[2]);
 	th = calloc((size_t)nthreads, sizeof(*th));
-	commits = db_commits(db);
+	commits = db_commits(qstore_db(qs));
 	getrusage(RUSAGE_SELF, &ru0);
 	t0 = now_s();
 	for (int i = 0; i < nthreads; i++)
@@ -211,7 +216,7 @@ main(int argc, char **argv)
 		pthread_join(th[i], NULL);
 	t1 = now_s();
 	getrusage(RUSAGE_SELF, &ru1);
-	commits = db_commits(db) - commits;
+	commits = db_commits(qstore_db(qs)) - commits;
 	printf("sync=%s sessions=%d rcpts=%d messages=%ld: %.0f msg/s "
 	    "(%.2f s; %lu commits, %.1f msgs/commit; cpu user %.2f s, "
 	    "sys %.2f s; %ld accepted, %ld refused)\n", syncmode, nthreads,
@@ -222,6 +227,7 @@ main(int argc, char **argv)
 	    (long)atomic_load(&accepted), (long)atomic_load(&refused));
 	engine_free(eng);
 	evidence_close(ev);
+	qstore_close(qs);
 	db_close(db);
 	config_swap(NULL);
 	free(th);

@@ -4,12 +4,13 @@
 # size (SIZE= at MAIL and the real size at end of message), the per-send
 # recipient cap across split transactions, a login's own plan, the warn
 # event, 20 connections racing for a quota, counts kept across a kill -9
-# of the daemon, and aupctl quota show / reset.
+# of the daemon (QuotaSync full, then periodic), and aupctl quota show /
+# reset.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dns.sh"
 
 e2e_init
-plan 49
+plan 55
 
 # Counters live in hour and UTC-day windows: keep the test inside one.
 left=$((3600 - $(date +%s) % 3600))
@@ -217,6 +218,28 @@ aupctl_run quota show >/dev/null 2>&1
 is "$?" 2 "quota show without an id: usage, exit 2"
 aupctl_run customer login plan lco nobody@q.test tight >/dev/null 2>&1
 is "$?" 1 "login plan for a login the customer does not have: refused"
+
+# --- QuotaSync periodic: a kill -9 loses no charge ----------------------------
+# The interval is long so the charge below is still unflushed at the kill:
+# it lives only in the kernel's page cache, which outlives the process.
+e2e_milter_kill TERM
+e2e_milter_start "$(cat "$MILTER_CONF")
+QuotaSync periodic
+QuotaSyncInterval 60"
+like "$(aupctl_run quota show hco)" 'msgs_per_hour +1 of 3' \
+    "periodic: the counters of full mode are there (hco 1 of 3)"
+like "$(cat "$E2E_DIR/db/quota/synced")" \
+    "^$(cat /proc/sys/kernel/random/boot_id) +[0-9]{20}\$" \
+    "periodic: the synced record names this boot and a transaction"
+send h r7@remote.example
+like "$(smtp_data_reply)" '^250 ' "periodic: a message accepted"
+e2e_milter_kill KILL
+is "$MILTER_EXIT" 137 "periodic: the daemon killed with SIGKILL, unflushed"
+e2e_milter_start "$(cat "$MILTER_CONF")"
+like "$(aupctl_run quota show hco)" 'msgs_per_hour +2 of 3' \
+    "periodic: after kill -9 the unflushed charge is kept (2 of 3)"
+is "$(ls -d "$E2E_DIR"/db/quota.torn-* 2>/dev/null)" "" \
+    "periodic: nothing set aside after a crash of the daemon alone"
 
 out=$(aupctl_run evidence verify)
 ok $? "evidence verify: chain intact" || diag "$out"

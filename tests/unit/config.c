@@ -38,6 +38,11 @@ static const struct {
 	{ REQ "Syslog maybe\n", ":4: Syslog: 'maybe' is not yes or no" },
 	{ REQ "EvidenceSync -1\n", ":4: EvidenceSync: '-1' is not a number" },
 	{ REQ "EvidenceSync 99999\n", ":4: EvidenceSync: 99999 out of range" },
+	{ REQ "QuotaSync sometimes\n", ":4: QuotaSync: 'sometimes' is not "
+	    "full, periodic or meta" },
+	{ REQ "DatabaseSync periodic\n",
+	    ":4: DatabaseSync: 'periodic' is not full or meta" },
+	{ REQ "QuotaSyncInterval 0\n", ":4: QuotaSyncInterval: 0 out of range" },
 	{ REQ "Rule.nosuch reject\n", ":4: Rule.nosuch: unknown rule 'nosuch'" },
 	{ REQ "Rule.relay bounce\n",
 	    ":4: Rule.relay: 'bounce' is not reject, tempfail, log or off" },
@@ -60,7 +65,7 @@ main(void)
 
 	if (mkdtemp(dir) == NULL)
 		bail("mkdtemp");
-	plan(28 + (int)(sizeof(bad) / sizeof(bad[0])));
+	plan(30 + (int)(sizeof(bad) / sizeof(bad[0])));
 
 	cfg = config_load(write_conf(
 	    "# comment\n\n  Socket   inet:8895@127.0.0.1  # trailing\n"
@@ -94,6 +99,8 @@ main(void)
 	    "EvidenceFailure default");
 	is_int((long long)config_database_size(cfg), 8LL << 20, "size in MiB");
 	is_int(config_evidence_sync(cfg), 1, "EvidenceSync default");
+	is_int(config_quota_sync(cfg), DB_SYNC_FULL, "QuotaSync default full");
+	is_int(config_quota_sync_interval(cfg), 1, "QuotaSyncInterval default");
 	ok(config_syslog(cfg), "Syslog default yes");
 	is_int(config_umask(cfg), 07, "UMask default 007");
 	ok(config_pid_file(cfg) == NULL, "no PidFile by default");

@@ -125,7 +125,7 @@ main(void)
 		bail("%s", err);
 	if (db_write(db, provision, NULL, err, sizeof(err)) < 0)
 		bail("provision: %s", err);
-	eng = engine_new(db, ev);
+	eng = engine_new(db, NULL, ev);
 	plan(26);
 
 	/* Unattributed client: inbound to a local domain passes. */

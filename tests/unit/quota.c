@@ -250,7 +250,7 @@ open_all(void)
 	if ((db = db_open(dbpath, 1 << 20, 64 << 20, 0, err, sizeof(err))) ==
 	    NULL || (ev = evidence_open(evpath, 0, err, sizeof(err))) == NULL)
 		bail("%s", err);
-	eng = engine_new(db, ev);
+	eng = engine_new(db, NULL, ev);
 }
 
 static void
