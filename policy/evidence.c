@@ -2,11 +2,16 @@
  * evidence - the tamper-evident evidence log writer (see evidence.h)
  *
  * Design. The log is opened O_RDWR|O_APPEND|O_CREAT (0640, less the
- * umask; readable for step 2); "<log>.head" is both the lock and the chain head. Every append
- * runs under the internal mutex (threads share one descriptor, and
+ * umask; readable for step 2); "<log>.head" is both the lock and the chain head.
+ *
+ * Group commit (leader/follower, as lists/db_batch.c, with no thread of
+ * its own): an append queues its record under the queue mutex; whoever
+ * finds no leader at work becomes the leader, takes the queue (at most
+ * EV_BATCH_MAX records), and with the queue mutex released writes the
+ * whole batch under the I/O mutex (threads share one descriptor, and
  * flock(2) does not exclude holders of the same open file description)
  * and then under flock(LOCK_EX) on the head file (other processes:
- * aupctl, a second daemon instance), and does, in order:
+ * aupctl, a second daemon instance), doing, once per batch and in order:
  *
  *   1. rotation: if stat(path) no longer names the open file (or the path
  *      is gone), open the path again (creating it);
@@ -17,19 +22,30 @@
  *      rotated or copy-truncated: an empty file continues the chain from
  *      the head file's hash (rotation), a non-empty one is re-derived from
  *      its last complete line (the log wins over the head file);
- *   3. one write(2) of the sealed line; on failure (ENOSPC, EIO, short
- *      write) the file is truncated back to its old size where possible
- *      and the head is not advanced;
+ *   3. every record is sealed onto the one before it (the first onto the
+ *      head), and all go out in one writev(2); on failure (ENOSPC, EIO,
+ *      EFBIG, short write) the file is truncated back to its old size
+ *      where possible and the head is not advanced;
  *   4. the head file is rewritten in place (pwrite of a fixed-size line).
+ *
+ * The leader then marks each request done with its own outcome and wakes
+ * exactly those callers (one condition variable per request), and the
+ * first caller still queued leads the next batch. A failed batch fails
+ * every record in it: none is in the file, unless the cut back failed,
+ * and then the records whose whole line is in the file are reported
+ * written (they chain correctly) and the others fail. Either way no
+ * record is reported written that is not in the file, and the head never
+ * names a record that is not. Each caller unseals its own record.
  *
  * A partial last line (power cut or disk full with truncation impossible)
  * is never extended: the next record is written after a "\n", so the
  * damaged line stays on a line of its own, which verify reports, and the
  * new record chains to the last complete record.
  *
- * fdatasync(2): every sync_interval seconds (0: every record), checked at
- * each append, and at reopen and close. It runs after the flock is
- * released so other processes do not wait for the disk.
+ * fdatasync(2): every sync_interval seconds (0: every record, so every
+ * batch), checked by the leader after each batch, and at reopen and
+ * close. It runs after the flock is released so other processes do not
+ * wait for the disk; if it fails, every record of the batch reports it.
  *
  * Ownership: struct evidence owns its descriptors and paths; a struct
  * evrec owns its strbuf (evrec_free). Threads: see evidence.h.
@@ -44,6 +60,8 @@
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -57,12 +75,29 @@
 #define EV_HEAD_LEN	128	/* "%64s %020llu %020llu %020llu\n" */
 #define EV_HASH_SUFFIX	75	/* ,"hash":"<64 hex>"} */
 #define EV_TAIL_MAX	(16 * 1024 * 1024)	/* longest line looked back */
+#define EV_BATCH_MAX	256	/* records per write; < IOV_MAX */
+
+/* One caller's record in the queue; lives on the caller's stack. */
+struct ev_req {
+	struct evrec	*r;
+	char		*err;
+	size_t		 errlen;
+	int		 rc;
+	int		 done;
+	pthread_cond_t	 cv;		/* its own: no thundering herd */
+	struct ev_req	*next;
+};
 
 struct evidence {
-	pthread_mutex_t	 mu;
+	pthread_mutex_t	 mu;		/* the queue and leading */
+	struct ev_req	*head, **tail;
+	int		 leading;	/* a leader is at work */
+	unsigned long	 batches, records;
+	pthread_mutex_t	 io;		/* the rest: leader, reopen */
 	char		*path;
 	char		*headpath;
 	int		 fd;		/* the log, O_APPEND */
+	unsigned long long dev, ino;	/* of fd */
 	int		 hfd;		/* "<log>.head", flock()ed */
 	int		 sync_interval;	/* seconds; 0 = every record */
 	int64_t		 synced_at;	/* monotonic ms of the last sync */
@@ -106,21 +141,48 @@ ev_is_hash(const char *s)
 
 /* ---- the head file ---------------------------------------------------- */
 
+/*
+ * The head line is fixed: "<64 hex> <20 digits> <20 digits> <20 digits>\n"
+ * (EV_HEAD_LEN bytes), so it is read and written by position, with no
+ * scanf or printf at every record. After the hash (p below): spaces at
+ * p[0], p[21], p[42] before size, dev and ino, the newline at p[63].
+ */
+#define EV_NUM_LEN	20
+_Static_assert(SHA256_HEX_LEN + 3 * (1 + EV_NUM_LEN) + 1 == EV_HEAD_LEN,
+    "head line layout");
+
+static int
+ev_head_num(const char *s, unsigned long long *v)
+{
+	*v = 0;
+	for (int i = 0; i < EV_NUM_LEN; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		*v = *v * 10 + (unsigned long long)(s[i] - '0');
+	}
+	return 0;
+}
+
+static void
+ev_head_put_num(char *s, unsigned long long v)
+{
+	for (int i = EV_NUM_LEN; i-- > 0; v /= 10)
+		s[i] = (char)('0' + v % 10);
+}
+
 static void
 ev_head_read(int hfd, struct ev_head *h)
 {
-	char buf[EV_HEAD_LEN + 1];
-	ssize_t n;
+	char buf[EV_HEAD_LEN], *p = buf + SHA256_HEX_LEN;
 
 	memset(h, 0, sizeof(*h));
 	memcpy(h->hash, ev_zero_hash, sizeof(h->hash));
-	n = pread(hfd, buf, EV_HEAD_LEN, 0);
-	if (n != EV_HEAD_LEN || buf[SHA256_HEX_LEN] != ' ' ||
-	    !ev_is_hash(buf))
-		return;
-	buf[n] = '\0';
-	if (sscanf(buf + SHA256_HEX_LEN, " %llu %llu %llu", &h->size,
-	    &h->dev, &h->ino) != 3)
+	if (pread(hfd, buf, EV_HEAD_LEN, 0) != EV_HEAD_LEN ||
+	    !ev_is_hash(buf) ||
+	    p[0] != ' ' || ev_head_num(p + 1, &h->size) < 0 ||
+	    p[21] != ' ' || ev_head_num(p + 22, &h->dev) < 0 ||
+	    p[42] != ' ' || ev_head_num(p + 43, &h->ino) < 0 ||
+	    p[63] != '\n')
 		return;
 	memcpy(h->hash, buf, SHA256_HEX_LEN);
 	h->valid = 1;
@@ -129,10 +191,14 @@ ev_head_read(int hfd, struct ev_head *h)
 static void
 ev_head_write(struct evidence *ev, const struct ev_head *h)
 {
-	char buf[EV_HEAD_LEN + 1];
+	char buf[EV_HEAD_LEN], *p = buf + SHA256_HEX_LEN;
 
-	snprintf(buf, sizeof(buf), "%.64s %020llu %020llu %020llu\n",
-	    h->hash, h->size, h->dev, h->ino);
+	memcpy(buf, h->hash, SHA256_HEX_LEN);
+	p[0] = p[21] = p[42] = ' ';
+	ev_head_put_num(p + 1, h->size);
+	ev_head_put_num(p + 22, h->dev);
+	ev_head_put_num(p + 43, h->ino);
+	p[63] = '\n';
 	/* A stale head is repaired by the next writer (the log wins). */
 	if (pwrite(ev->hfd, buf, EV_HEAD_LEN, 0) != EV_HEAD_LEN)
 		log_msg(LOG_WARNING, NULL, "evidence: cannot update %s: %s",
@@ -224,6 +290,17 @@ ev_open_log(const char *path)
 	return open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 }
 
+/* fstat the open log into st and remember its identity. 0 / -1. */
+static int
+ev_fstat(struct evidence *ev, struct stat *st, char *err, size_t errlen)
+{
+	if (fstat(ev->fd, st) < 0)
+		return ev_fail(err, errlen, "stat", ev->path);
+	ev->dev = (unsigned long long)st->st_dev;
+	ev->ino = (unsigned long long)st->st_ino;
+	return 0;
+}
+
 static int
 ev_lock(struct evidence *ev, char *err, size_t errlen)
 {
@@ -247,8 +324,8 @@ ev_reconcile(struct evidence *ev, char *err, size_t errlen)
 	struct stat st;
 	int need_nl;
 
-	if (fstat(ev->fd, &st) < 0)
-		return ev_fail(err, errlen, "stat", ev->path);
+	if (ev_fstat(ev, &st, err, errlen) < 0)
+		return -1;
 	ev_head_read(ev->hfd, &h);
 	before = h;
 	if (ev_head_derive(ev, &h, &st, &need_nl, err, errlen) < 0)
@@ -276,6 +353,8 @@ evidence_open(const char *path, int sync_interval, char *err, size_t errlen)
 	struct strbuf hp = STRBUF_INIT;
 
 	pthread_mutex_init(&ev->mu, NULL);
+	pthread_mutex_init(&ev->io, NULL);
+	ev->tail = &ev->head;
 	ev->path = xstrdup(path);
 	strbuf_addf(&hp, "%s.head", path);
 	ev->headpath = strbuf_detach(&hp);
@@ -286,7 +365,16 @@ evidence_open(const char *path, int sync_interval, char *err, size_t errlen)
 		ev_fail(err, errlen, "open", path);
 		goto fail;
 	}
-	ev->hfd = open(ev->headpath, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	/*
+	 * No atime: the head is read after every write of it, so relatime
+	 * would dirty its inode at every record. O_NOATIME needs the owner
+	 * (or CAP_FOWNER); anyone else opens it plainly.
+	 */
+	ev->hfd = open(ev->headpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOATIME,
+	    0640);
+	if (ev->hfd < 0 && errno == EPERM)
+		ev->hfd = open(ev->headpath, O_RDWR | O_CREAT | O_CLOEXEC,
+		    0640);
 	if (ev->hfd < 0) {
 		ev_fail(err, errlen, "open", ev->headpath);
 		goto fail;
@@ -316,6 +404,7 @@ evidence_close(struct evidence *ev)
 	if (ev->hfd >= 0)
 		close(ev->hfd);
 	pthread_mutex_destroy(&ev->mu);
+	pthread_mutex_destroy(&ev->io);
 	free(ev->path);
 	free(ev->headpath);
 	free(ev);
@@ -326,7 +415,7 @@ evidence_reopen(struct evidence *ev, char *err, size_t errlen)
 {
 	int fd, rc = 0;
 
-	pthread_mutex_lock(&ev->mu);
+	pthread_mutex_lock(&ev->io);
 	if ((fd = ev_open_log(ev->path)) < 0) {
 		/* Keep writing to the old file rather than nowhere. */
 		rc = ev_fail(err, errlen, "open", ev->path);
@@ -341,51 +430,73 @@ evidence_reopen(struct evidence *ev, char *err, size_t errlen)
 			ev_unlock(ev);
 		}
 	}
-	pthread_mutex_unlock(&ev->mu);
+	pthread_mutex_unlock(&ev->io);
 	return rc;
 }
 
-/* Under the lock: reopen if the path names another file now. 0 / -1. */
+/*
+ * st_dev, st_ino and st_size of path (the rest zero), without asking for
+ * its times: stat(2) asks for ctime, and a queried ctime makes the next
+ * write stamp a fine-grained one and dirty the inode (multigrain
+ * timestamps, Linux 6.13): once per record. 0 / -1.
+ */
+static int
+ev_stat_path(const char *path, struct stat *st)
+{
+	struct statx sx;
+
+	if (statx(AT_FDCWD, path, 0, STATX_INO | STATX_SIZE, &sx) < 0)
+		return stat(path, st);	/* no statx (old kernel, seccomp)? */
+	memset(st, 0, sizeof(*st));
+	st->st_dev = makedev(sx.stx_dev_major, sx.stx_dev_minor);
+	st->st_ino = (ino_t)sx.stx_ino;
+	st->st_size = (off_t)sx.stx_size;
+	return 0;
+}
+
+/*
+ * Under the lock: reopen if the path names another file now, and st the
+ * open log (dev, ino, size). While the path names the open file, its
+ * stat is the file's: one statx(2) serves both. 0 / -1.
+ */
 static int
 ev_follow_rotation(struct evidence *ev, struct stat *st, char *err,
     size_t errlen)
 {
-	struct stat sp;
 	int fd;
 
-	if (fstat(ev->fd, st) < 0)
-		return ev_fail(err, errlen, "stat", ev->path);
-	if (stat(ev->path, &sp) == 0 && sp.st_dev == st->st_dev &&
-	    sp.st_ino == st->st_ino)
+	if (ev_stat_path(ev->path, st) == 0 &&
+	    (unsigned long long)st->st_dev == ev->dev &&
+	    (unsigned long long)st->st_ino == ev->ino)
 		return 0;
 	if ((fd = ev_open_log(ev->path)) < 0)
 		return ev_fail(err, errlen, "open", ev->path);
 	ev_sync(ev);
 	close(ev->fd);
 	ev->fd = fd;
-	if (fstat(ev->fd, st) < 0)
-		return ev_fail(err, errlen, "stat", ev->path);
-	return 0;
+	return ev_fstat(ev, st, err, errlen);
 }
 
 /* ---- appending -------------------------------------------------------- */
 
 /*
- * Write line[0..n) with one write(2) (more only if the kernel stops
- * short, which for a file means the disk is full; the lock keeps other
- * writers out meanwhile). On failure cut the file back to oldsize so no
- * partial record stays behind. 0 / -1.
+ * Write iov[0..iovcnt), n bytes in all, with one writev(2) (more only if
+ * the kernel stops short, which for a file means the disk is full; the
+ * lock keeps other writers out meanwhile). On failure cut the file back
+ * to oldsize so no partial record stays behind; *kept is how many of the
+ * n bytes stay in the file (0 unless the cut failed). 0 / -1.
  */
 static int
-ev_write(struct evidence *ev, const char *line, size_t n, off_t oldsize,
-    char *err, size_t errlen)
+ev_write(struct evidence *ev, struct iovec *iov, int iovcnt, size_t n,
+    off_t oldsize, size_t *kept, char *err, size_t errlen)
 {
 	size_t done = 0;
 	ssize_t w;
 	int saved, cut;
 
+	*kept = 0;
 	while (done < n) {
-		w = write(ev->fd, line + done, n - done);
+		w = writev(ev->fd, iov, iovcnt);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w == 0)
@@ -393,6 +504,12 @@ ev_write(struct evidence *ev, const char *line, size_t n, off_t oldsize,
 		if (w <= 0)
 			break;
 		done += (size_t)w;
+		for (; iovcnt > 0 && (size_t)w >= iov->iov_len; iov++, iovcnt--)
+			w -= (ssize_t)iov->iov_len;
+		if (iovcnt > 0) {
+			iov->iov_base = (char *)iov->iov_base + w;
+			iov->iov_len -= (size_t)w;
+		}
 	}
 	if (done == n)
 		return 0;
@@ -402,86 +519,191 @@ ev_write(struct evidence *ev, const char *line, size_t n, off_t oldsize,
 		return -1;
 	}
 	/* If the cut fails, the next writer starts on a fresh line. */
-	cut = ftruncate(ev->fd, oldsize) == 0;
+	if (!(cut = ftruncate(ev->fd, oldsize) == 0))
+		*kept = done;
 	snprintf(err, errlen, "write %s: %s (%zu of %zu bytes written, %s)",
 	    ev->path, strerror(saved), done, n, cut ? "then removed" :
 	    "left as a partial line");
 	return -1;
 }
 
-/* Under the lock: seal r onto the current head, write it, move the head. */
+/* Close r with prev and its hash (see evidence.h); the hash into hash. */
+static void
+ev_seal(struct evrec *r, const char *prev, char hash[SHA256_HEX_LEN + 1])
+{
+	strbuf_adds(&r->sb, ",\"prev\":\"");
+	strbuf_add(&r->sb, prev, SHA256_HEX_LEN);
+	strbuf_addc(&r->sb, '"');
+	sha256_hex(r->sb.s, r->sb.len, hash);
+	strbuf_adds(&r->sb, ",\"hash\":\"");
+	strbuf_add(&r->sb, hash, SHA256_HEX_LEN);
+	strbuf_adds(&r->sb, "\"}\n");
+}
+
+/*
+ * Under the lock: seal the batch onto the current head, each record onto
+ * the one before it, write all with one writev(2), move the head once.
+ * A request's rc becomes 0 only when its whole line is in the file; when
+ * any is not, err says why and -1 is returned.
+ */
 static int
-ev_append_locked(struct evidence *ev, struct evrec *r, char *err,
+ev_append_locked(struct evidence *ev, struct ev_req *batch, char *err,
     size_t errlen)
 {
+	static char nl[] = "\n";
+	struct iovec iov[EV_BATCH_MAX + 1];
 	char hash[SHA256_HEX_LEN + 1];
-	struct strbuf nl = STRBUF_INIT;
 	struct ev_head h;
 	struct stat st;
-	int need_nl, rc;
-	const char *line;
-	size_t n;
+	struct ev_req *q;
+	size_t n = 0, kept, end;
+	int need_nl, iovcnt = 0;
 
 	if (ev_follow_rotation(ev, &st, err, errlen) < 0)
 		return -1;
 	ev_head_read(ev->hfd, &h);
 	if (ev_head_derive(ev, &h, &st, &need_nl, err, errlen) < 0)
 		return -1;
-	strbuf_adds(&r->sb, ",\"prev\":\"");
-	strbuf_add(&r->sb, h.hash, SHA256_HEX_LEN);
-	strbuf_addc(&r->sb, '"');
-	sha256_hex(r->sb.s, r->sb.len, hash);
-	strbuf_adds(&r->sb, ",\"hash\":\"");
-	strbuf_add(&r->sb, hash, SHA256_HEX_LEN);
-	strbuf_adds(&r->sb, "\"}\n");
-	line = r->sb.s;
-	n = r->sb.len;
 	if (need_nl) {
 		/* Never extend a partial line: start a fresh one. */
-		strbuf_init(&nl, n + 1);
-		strbuf_addc(&nl, '\n');
-		strbuf_add(&nl, r->sb.s, n);
-		line = nl.s;
-		n = nl.len;
+		iov[iovcnt].iov_base = nl;
+		iov[iovcnt++].iov_len = 1;
+		n = 1;
 	}
-	rc = ev_write(ev, line, n, st.st_size, err, errlen);
-	strbuf_free(&nl);
-	if (rc < 0)
+	for (q = batch; q != NULL; q = q->next) {
+		ev_seal(q->r, h.hash, hash);
+		memcpy(h.hash, hash, sizeof(h.hash));
+		iov[iovcnt].iov_base = q->r->sb.s;
+		iov[iovcnt++].iov_len = q->r->sb.len;
+		n += q->r->sb.len;
+	}
+	if (ev_write(ev, iov, iovcnt, n, st.st_size, &kept, err, errlen) < 0) {
+		/* The head stays: the next writer re-derives it. */
+		for (end = (size_t)need_nl, q = batch; q != NULL; q = q->next)
+			if ((end += q->r->sb.len) <= kept)
+				q->rc = 0;
+		ev->dirty |= kept > 0;
 		return -1;
-	memcpy(h.hash, hash, sizeof(h.hash));
+	}
 	h.size = (unsigned long long)st.st_size + n;
 	ev_head_write(ev, &h);
 	ev->dirty = 1;
+	for (q = batch; q != NULL; q = q->next)
+		q->rc = 0;
 	return 0;
+}
+
+static void
+ev_req_fail(struct ev_req *q, const char *err)
+{
+	q->rc = -1;
+	if (q->errlen > 0)
+		snprintf(q->err, q->errlen, "%s", err);
+}
+
+/*
+ * The leader's work, outside the queue mutex: one lock, one write and
+ * one head update for the batch, then the sync when one is due. Every
+ * request gets its own outcome (rc, and err on failure).
+ */
+static void
+ev_lead(struct evidence *ev, struct ev_req *batch)
+{
+	char err[512] = "";
+	struct ev_req *q;
+	int written = 0;
+
+	pthread_mutex_lock(&ev->io);
+	if (ev_lock(ev, err, sizeof(err)) == 0) {
+		ev_append_locked(ev, batch, err, sizeof(err));
+		ev_unlock(ev);
+	}
+	for (q = batch; q != NULL; q = q->next)
+		if (q->rc < 0)
+			ev_req_fail(q, err);
+		else
+			written = 1;
+	if (written && (ev->sync_interval == 0 ||
+	    ev_mono_ms() - ev->synced_at >= ev->sync_interval * 1000LL)) {
+		if (fdatasync(ev->fd) < 0) {
+			/* Written but maybe not durable: the callers decide. */
+			ev_fail(err, sizeof(err), "fdatasync", ev->path);
+			for (q = batch; q != NULL; q = q->next)
+				if (q->rc == 0)
+					ev_req_fail(q, err);
+		} else {
+			ev->dirty = 0;
+			ev->synced_at = ev_mono_ms();
+		}
+	}
+	pthread_mutex_unlock(&ev->io);
+}
+
+/* Under the queue mutex: the first EV_BATCH_MAX requests of the queue. */
+static struct ev_req *
+ev_take(struct evidence *ev)
+{
+	struct ev_req *batch = ev->head, **end = &ev->head;
+
+	for (int n = 0; *end != NULL && n < EV_BATCH_MAX; n++)
+		end = &(*end)->next;
+	ev->head = *end;
+	*end = NULL;
+	if (ev->head == NULL)
+		ev->tail = &ev->head;
+	return batch;
 }
 
 int
 evidence_append(struct evidence *ev, struct evrec *r, char *err,
     size_t errlen)
 {
+	struct ev_req req = { .r = r, .err = err, .errlen = errlen, .rc = -1 };
+	struct ev_req *batch, *q, *next;
 	size_t base = r->sb.len;
-	int rc;
 
+	pthread_cond_init(&req.cv, NULL);
 	pthread_mutex_lock(&ev->mu);
-	if ((rc = ev_lock(ev, err, errlen)) == 0) {
-		rc = ev_append_locked(ev, r, err, errlen);
-		ev_unlock(ev);
-	}
-	if (rc == 0 && (ev->sync_interval == 0 ||
-	    ev_mono_ms() - ev->synced_at >= ev->sync_interval * 1000LL)) {
-		if (fdatasync(ev->fd) < 0) {
-			/* Written but maybe not durable: the caller decides. */
-			rc = ev_fail(err, errlen, "fdatasync", ev->path);
-		} else {
-			ev->dirty = 0;
-			ev->synced_at = ev_mono_ms();
+	*ev->tail = &req;
+	ev->tail = &req.next;
+	while (!req.done) {
+		if (ev->leading) {
+			pthread_cond_wait(&req.cv, &ev->mu);
+			continue;
 		}
+		ev->leading = 1;
+		batch = ev_take(ev);
+		pthread_mutex_unlock(&ev->mu);
+		ev_lead(ev, batch);
+		pthread_mutex_lock(&ev->mu);
+		for (q = batch; q != NULL; q = next) {
+			next = q->next;
+			q->next = NULL;
+			q->done = 1;
+			pthread_cond_signal(&q->cv);
+			ev->records++;
+		}
+		ev->batches++;
+		ev->leading = 0;
+		if (ev->head != NULL)	/* the next batch's first leads */
+			pthread_cond_signal(&ev->head->cv);
 	}
 	pthread_mutex_unlock(&ev->mu);
+	pthread_cond_destroy(&req.cv);
 	/* Unseal: r can be appended again (e.g. after a retry). */
 	r->sb.len = base;
 	r->sb.s[base] = '\0';
-	return rc;
+	return req.rc;
+}
+
+void
+evidence_stats(struct evidence *ev, unsigned long *batches,
+    unsigned long *records)
+{
+	pthread_mutex_lock(&ev->mu);
+	*batches = ev->batches;
+	*records = ev->records;
+	pthread_mutex_unlock(&ev->mu);
 }
 
 /* ---- records ---------------------------------------------------------- */
@@ -572,134 +794,4 @@ void
 evrec_free(struct evrec *r)
 {
 	strbuf_free(&r->sb);
-}
-
-/* ---- time ------------------------------------------------------------- */
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static int64_t
-ev_days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static void
-ev_civil_from_days(int64_t z, int64_t *y, int *m, int *d)
-{
-	int64_t era, doe, yoe, doy, mp;
-
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = yoe + era * 400 + (*m <= 2);
-}
-
-void
-evidence_timestamp(int64_t ms, char *buf, size_t len)
-{
-	int64_t days = ms / 86400000, rem, y;
-	int m, d;
-
-	rem = ms % 86400000;
-	if (rem < 0) {
-		rem += 86400000;
-		days--;
-	}
-	ev_civil_from_days(days, &y, &m, &d);
-	snprintf(buf, len, "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ",
-	    (long long)y, m, d, (int)(rem / 3600000),
-	    (int)(rem / 60000 % 60), (int)(rem / 1000 % 60),
-	    (int)(rem % 1000));
-}
-
-int64_t
-evidence_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* n decimal digits at *s into *v, advancing *s. 0 / -1. */
-static int
-ev_digits(const char **s, int n, int *v)
-{
-	*v = 0;
-	for (int i = 0; i < n; i++, (*s)++) {
-		if (**s < '0' || **s > '9')
-			return -1;
-		*v = *v * 10 + (**s - '0');
-	}
-	return 0;
-}
-
-/* "Thh:mm:ss[.frac]" and the offset; *ms is the time of day. 0 / -1. */
-static int
-ev_parse_clock(const char *s, int64_t *ms)
-{
-	int hh, mi, ss, frac = 0, oh, om, sign;
-
-	if (ev_digits(&s, 2, &hh) < 0 || *s++ != ':' ||
-	    ev_digits(&s, 2, &mi) < 0 || *s++ != ':' ||
-	    ev_digits(&s, 2, &ss) < 0 || hh > 23 || mi > 59 || ss > 60)
-		return -1;
-	if (ss == 60)
-		ss = 59;	/* a leap second sorts into its minute */
-	if (*s == '.') {
-		int scale = 100;
-
-		if (*++s < '0' || *s > '9')
-			return -1;
-		for (; *s >= '0' && *s <= '9'; s++, scale /= 10)
-			frac += (*s - '0') * scale;	/* truncates */
-	}
-	*ms = ((int64_t)hh * 3600 + mi * 60 + ss) * 1000 + frac;
-	if ((*s == 'Z' || *s == 'z') && s[1] == '\0')
-		return 0;
-	if (*s != '+' && *s != '-')
-		return -1;
-	sign = *s++ == '-' ? 1 : -1;	/* 10:00+02:00 is 08:00Z */
-	if (ev_digits(&s, 2, &oh) < 0 || *s++ != ':' ||
-	    ev_digits(&s, 2, &om) < 0 || *s != '\0' || oh > 23 || om > 59)
-		return -1;
-	*ms += sign * ((int64_t)oh * 3600 + om * 60) * 1000;
-	return 0;
-}
-
-int
-evidence_parse_time(const char *s, int64_t *ms)
-{
-	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
-	    30, 31 };
-	int y, mo, d, leap;
-	int64_t tod = 0;
-
-	if (s == NULL || ev_digits(&s, 4, &y) < 0 || *s++ != '-' ||
-	    ev_digits(&s, 2, &mo) < 0 || *s++ != '-' ||
-	    ev_digits(&s, 2, &d) < 0 || mo < 1 || mo > 12 || d < 1)
-		return -1;
-	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	if (d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap))
-		return -1;
-	if (*s != '\0') {
-		if (*s != 'T' && *s != 't' && *s != ' ')
-			return -1;
-		if (ev_parse_clock(s + 1, &tod) < 0)
-			return -1;
-	}
-	*ms = ev_days_from_civil(y, mo, d) * 86400000 + tod;
-	return 0;
 }

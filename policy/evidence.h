@@ -2,9 +2,9 @@
  * evidence - the tamper-evident evidence log (SPEC "Evidence log")
  *
  * Append-only JSON Lines. Each record is one object on one line, written
- * with a single write(2) on an O_APPEND descriptor while holding an
- * exclusive flock(2) on the chain-head file "<log>.head". Every record
- * ends with two members:
+ * (with the records of concurrent callers, see below) by a single
+ * writev(2) on an O_APPEND descriptor while holding an exclusive flock(2)
+ * on the chain-head file "<log>.head". Every record ends with two members:
  *
  *   ...,"prev":"<64 hex>","hash":"<64 hex>"}\n
  *
@@ -29,7 +29,11 @@
  * the last sync_interval seconds.
  *
  * Threads: one struct evidence is shared by all threads (internal mutex).
- * A struct evrec belongs to one thread.
+ * Appends of concurrent threads are group-committed: one caller writes
+ * the records queued meanwhile, in order, under one lock, with one write
+ * and one head update (and one fdatasync when due); each caller still
+ * returns only when its own record is written, or not. A caller alone
+ * never waits for others. A struct evrec belongs to one thread.
  * Errors: 0 / -1 with err set; a failed append leaves the chain intact.
  */
 #ifndef AUP_EVIDENCE_H
@@ -70,11 +74,16 @@ void	evrec_raw(struct evrec *r, const char *key, const char *json);
 void	evrec_free(struct evrec *r);
 
 /*
- * Seal r with prev and hash and append it as one line. 0 / -1. r stays
- * valid (and unsealed) either way; the caller frees it.
+ * Seal r with prev and hash and append it as one line. 0: the line is in
+ * the file (and on disk, if a sync was due); -1 with err: it is not, or
+ * the sync that was due failed. r stays valid (and unsealed) either way;
+ * the caller frees it.
  */
 int	evidence_append(struct evidence *ev, struct evrec *r, char *err,
 	    size_t errlen);
+/* Group commit so far: writes (batches) and the records they carried. */
+void	evidence_stats(struct evidence *ev, unsigned long *batches,
+	    unsigned long *records);
 
 /* Current time as RFC 3339 UTC with milliseconds into buf (>= 25 bytes). */
 void	evidence_timestamp(int64_t ms, char *buf, size_t len);

@@ -1,8 +1,9 @@
 /*
  * evidence - unit tests of the evidence log: writer (threads, two
- * writers, rotation, stale head, partial line, failed write), verify
- * (tampering of every kind), search (each criterion and their bounds),
- * and time parsing. Everything happens in a mkdtemp() directory.
+ * writers, rotation, stale head, partial line, failed write, group
+ * commit and a failed batch), verify (tampering of every kind), search
+ * (each criterion and their bounds), and time parsing. Everything happens
+ * in a mkdtemp() directory.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -127,6 +129,8 @@ count_lines(const char *path)
 
 #define NTHREADS	8
 #define PER_THREAD	300
+#define NBATCH		16	/* group commit tests */
+#define PER_BATCH	100
 
 struct worker {
 	struct evidence	*ev;
@@ -140,6 +144,30 @@ worker_run(void *arg)
 	struct worker *w = arg;
 
 	for (long i = 0; i < PER_THREAD; i++)
+		if (append_one(w->ev, w->who, i) < 0)
+			w->fails++;
+	return NULL;
+}
+
+static int batch_ready;	/* threads about to append */
+
+/* Wait until every thread is about to append, and a little more. */
+static void
+batch_wait_ready(int n)
+{
+	while (__atomic_load_n(&batch_ready, __ATOMIC_ACQUIRE) < n)
+		usleep(1000);
+	usleep(50 * 1000);	/* into the queue, behind the lock */
+	__atomic_store_n(&batch_ready, 0, __ATOMIC_RELEASE);
+}
+
+static void *
+worker_run_batch(void *arg)
+{
+	struct worker *w = arg;
+
+	__atomic_add_fetch(&batch_ready, 1, __ATOMIC_RELEASE);
+	for (long i = 0; i < PER_BATCH; i++)
 		if (append_one(w->ev, w->who, i) < 0)
 			w->fails++;
 	return NULL;
@@ -449,6 +477,163 @@ test_failed_write(void)
 	evidence_close(ev);
 	is_int(verify(&res, 1, tpath("full.log")), 0,
 	    "failed write: chain intact");
+	free(h1);
+	free(h2);
+}
+
+/*
+ * Group commit: a test holding the lock of "<log>.head" stalls the first
+ * leader, so the other threads queue behind it and are written as a batch
+ * when the lock is released.
+ */
+static int
+hold_head_lock(const char *log)
+{
+	char hp[600];
+	int fd;
+
+	snprintf(hp, sizeof(hp), "%s.head", log);
+	if ((fd = open(hp, O_RDWR)) < 0 || flock(fd, LOCK_EX) < 0)
+		bail("lock %s: %s", hp, strerror(errno));
+	return fd;
+}
+
+static void
+test_batch(void)
+{
+	struct ev_verify_result res;
+	struct worker w[NBATCH];
+	pthread_t t[NBATCH];
+	unsigned long batches, records;
+	char err[256];
+	struct evidence *ev;
+	int fails = 0, lfd;
+
+	/* Sync 0: every batch is fdatasync()ed by its leader. */
+	if ((ev = evidence_open(tpath("batch.log"), 0, err, sizeof(err))) ==
+	    NULL)
+		bail("evidence_open: %s", err);
+	lfd = hold_head_lock(tpath("batch.log"));
+	for (int i = 0; i < NBATCH; i++) {
+		w[i].ev = ev;
+		w[i].fails = 0;
+		snprintf(w[i].who, sizeof(w[i].who), "w%d", i);
+		pthread_create(&t[i], NULL, worker_run_batch, &w[i]);
+	}
+	batch_wait_ready(NBATCH);
+	close(lfd);
+	for (int i = 0; i < NBATCH; i++) {
+		pthread_join(t[i], NULL);
+		fails += w[i].fails;
+	}
+	evidence_stats(ev, &batches, &records);
+	evidence_close(ev);
+	is_int(fails, 0, "batch: every append succeeded");
+	is_int((long)records, NBATCH * PER_BATCH,
+	    "batch: every record counted");
+	ok(batches < records, "batch: records were written together "
+	    "(%lu records in %lu writes)", records, batches);
+	is_int(count_lines(tpath("batch.log")), NBATCH * PER_BATCH,
+	    "batch: one line per record");
+	ok(lines_complete(tpath("batch.log"), NBATCH, PER_BATCH),
+	    "batch: every record present exactly once, none interleaved");
+	is_int(verify(&res, 1, tpath("batch.log")), 0, "batch: chain verifies");
+	is_int(res.records, NBATCH * PER_BATCH, "batch: records verified");
+}
+
+/* One record, appended, then (after the main thread's go) again. */
+struct retry {
+	struct evidence		*ev;
+	pthread_barrier_t	*bar;
+	int			 who;
+	int			 rc1, rc2;
+	char			 err[512];
+};
+
+static void *
+retry_run(void *arg)
+{
+	struct retry *a = arg;
+	char who[16], err2[512];
+	struct evrec r;
+
+	snprintf(who, sizeof(who), "w%d", a->who);
+	evrec_begin(&r, "test", NULL);
+	evrec_str(&r, "who", who);
+	evrec_int(&r, "seq", 0);
+	__atomic_add_fetch(&batch_ready, 1, __ATOMIC_RELEASE);
+	a->rc1 = evidence_append(a->ev, &r, a->err, sizeof(a->err));
+	pthread_barrier_wait(a->bar);	/* main checks the log */
+	pthread_barrier_wait(a->bar);	/* main lifts the limit */
+	a->rc2 = evidence_append(a->ev, &r, err2, sizeof(err2));
+	if (a->rc2 < 0)
+		diag("retry: %s", err2);
+	evrec_free(&r);
+	return NULL;
+}
+
+/* A batch whose write fails: every caller in it fails, the log stays. */
+static void
+test_batch_failed_write(void)
+{
+	struct ev_verify_result res;
+	struct retry a[NBATCH];
+	pthread_t t[NBATCH];
+	pthread_barrier_t bar;
+	struct rlimit old, lim;
+	struct stat st;
+	unsigned long b0, r0, b1, r1;
+	struct evidence *ev = xopen(tpath("bfull.log"));
+	size_t hlen, hlen2;
+	char *h1, *h2;
+	int rc1 = 0, rc2 = 0, said = 0, lfd;
+
+	h1 = slurp(tpath("bfull.log.head"), &hlen);
+	evidence_stats(ev, &b0, &r0);
+	pthread_barrier_init(&bar, NULL, NBATCH + 1);
+	signal(SIGXFSZ, SIG_IGN);
+	getrlimit(RLIMIT_FSIZE, &old);
+	lim = old;
+	lim.rlim_cur = 50;	/* part of the first record */
+	setrlimit(RLIMIT_FSIZE, &lim);
+	lfd = hold_head_lock(tpath("bfull.log"));
+	for (int i = 0; i < NBATCH; i++) {
+		a[i] = (struct retry){ .ev = ev, .bar = &bar, .who = i };
+		pthread_create(&t[i], NULL, retry_run, &a[i]);
+	}
+	batch_wait_ready(NBATCH);
+	close(lfd);
+	pthread_barrier_wait(&bar);
+	evidence_stats(ev, &b1, &r1);
+	setrlimit(RLIMIT_FSIZE, &old);
+	for (int i = 0; i < NBATCH; i++) {
+		rc1 += a[i].rc1 == -1;
+		said += strstr(a[i].err, "written, then removed") != NULL;
+	}
+	is_int(rc1, NBATCH, "failed batch: every caller got -1");
+	is_int(said, NBATCH, "failed batch: every caller's err says what "
+	    "happened (%s)", a[0].err);
+	ok(b1 - b0 < r1 - r0, "failed batch: records were written together "
+	    "(%lu records in %lu writes)", r1 - r0, b1 - b0);
+	stat(tpath("bfull.log"), &st);
+	is_int((long long)st.st_size, 0,
+	    "failed batch: partial bytes cut back");
+	h2 = slurp(tpath("bfull.log.head"), &hlen2);
+	ok(hlen == hlen2 && memcmp(h1, h2, hlen) == 0,
+	    "failed batch: head not advanced");
+	pthread_barrier_wait(&bar);
+	for (int i = 0; i < NBATCH; i++) {
+		pthread_join(t[i], NULL);
+		rc2 += a[i].rc2 == 0;
+	}
+	pthread_barrier_destroy(&bar);
+	evidence_close(ev);
+	is_int(rc2, NBATCH, "failed batch: each record appended again works");
+	ok(lines_complete(tpath("bfull.log"), NBATCH, 1),
+	    "failed batch: each record present exactly once");
+	is_int(verify(&res, 1, tpath("bfull.log")), 0,
+	    "failed batch: chain verifies");
+	is_int(res.records, NBATCH, "failed batch: records verified");
 	free(h1);
 	free(h2);
 }
@@ -891,6 +1076,8 @@ main(void)
 	test_stale_head();
 	test_partial_line();
 	test_failed_write();
+	test_batch();
+	test_batch_failed_write();
 	test_sync_every_record();
 	test_tamper();
 	test_search();
