@@ -108,6 +108,58 @@ an_ldh(const char *d)
 	}
 }
 
+/*
+ * The common case in one pass: in[0..n) plain ASCII, lower-cased into buf
+ * (NUL-terminated) and *ldh set as an_ldh() would say. 1 done; 0 when the
+ * slow path must run (a byte above 0x7f, or "xn--" anywhere: an A-label
+ * that libidn2 must check); -1 for a control character (an error on
+ * either path).
+ */
+static int
+an_ascii(const char *in, size_t n, char *buf, int *ldh)
+{
+	size_t label = 0;
+	int xn = 0;
+
+	*ldh = 1;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)in[i];
+
+		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '_') {
+			buf[i] = (char)c;
+			label++;
+		} else if (c >= 'A' && c <= 'Z') {
+			buf[i] = (char)(c - 'A' + 'a');
+			label++;
+		} else if (c == '-') {
+			buf[i] = '-';
+			if (label++ == 0)	/* a label starts with '-' */
+				*ldh = 0;
+			if (i >= 3 && buf[i - 1] == '-' && buf[i - 2] == 'n' &&
+			    buf[i - 3] == 'x')
+				xn = 1;
+		} else if (c == '.') {
+			buf[i] = '.';
+			if (label == 0 || label > 63 || buf[i - 1] == '-')
+				*ldh = 0;
+			label = 0;
+		} else if (c >= 0x80)
+			return 0;
+		else if (c < 0x20 || c == 0x7f)
+			return -1;
+		else {			/* other printable ASCII */
+			buf[i] = (char)c;
+			*ldh = 0;
+			label++;
+		}
+	}
+	buf[n] = '\0';
+	if (label == 0 || label > 63 || buf[n - 1] == '-')
+		*ldh = 0;
+	return xn ? 0 : 1;
+}
+
 /* A domain literal "[192.0.2.1]" or "[IPv6:...]": kept, lower-cased. */
 static int
 an_literal(const char *in, size_t n, char *out, size_t outlen, char *err,
@@ -133,7 +185,7 @@ addrnorm_domain(const char *in, char *out, size_t outlen, char *err,
 {
 	char buf[4 * ADDRNORM_DOMAIN_MAX], *idn = NULL;
 	size_t n = strlen(in);
-	int ascii = 1, rc;
+	int ldh, rc;
 
 	if (n > 0 && in[n - 1] == '.')
 		n--;
@@ -143,14 +195,15 @@ addrnorm_domain(const char *in, char *out, size_t outlen, char *err,
 		return an_literal(in, n, out, outlen, err, errlen);
 	if (n >= sizeof(buf))
 		return errbuf_set(err, errlen, "domain too long");
-	if (!an_clean_utf8(in, n))
+	if ((rc = an_ascii(in, n, buf, &ldh)) < 0)
 		return errbuf_set(err, errlen, "domain is not valid UTF-8 text");
-	for (size_t i = 0; i < n; i++) {
-		buf[i] = (char)tolower((unsigned char)in[i]);
-		ascii &= (unsigned char)in[i] < 0x80;
-	}
-	buf[n] = '\0';
-	if (!ascii || strstr(buf, "xn--") != NULL) {
+	if (rc == 0) {		/* UTF-8, or an A-label to check */
+		if (!an_clean_utf8(in, n))
+			return errbuf_set(err, errlen, "domain is not valid "
+			    "UTF-8 text");
+		for (size_t i = 0; i < n; i++)
+			buf[i] = (char)tolower((unsigned char)in[i]);
+		buf[n] = '\0';
 		rc = idn2_to_ascii_8z(buf, &idn, IDN2_NFC_INPUT |
 		    IDN2_NONTRANSITIONAL);
 		if (rc != IDN2_OK)
@@ -164,10 +217,11 @@ addrnorm_domain(const char *in, char *out, size_t outlen, char *err,
 		for (size_t i = 0; i <= n; i++)
 			buf[i] = (char)tolower((unsigned char)idn[i]);
 		idn2_free(idn);
+		ldh = an_ldh(buf);
 	}
 	if (n > 253 || n >= outlen || n >= ADDRNORM_DOMAIN_MAX)
 		return errbuf_set(err, errlen, "domain too long");
-	if (!an_ldh(buf))
+	if (!ldh)
 		return errbuf_set(err, errlen, "not a domain name");
 	memcpy(out, buf, n + 1);
 	return 0;
@@ -204,8 +258,17 @@ an_rule_for(const struct addrnorm_rules *r, const char *d)
 	if ((hit = an_find(r, d)) != NULL)
 		return hit;
 	for (const char *p = d; p != NULL; p = strchr(p + 1, '.')) {
-		snprintf(key, sizeof(key), "%s%s", *p == '.' ? "" : ".", p);
-		if ((hit = an_find(r, key)) != NULL)
+		size_t n = strlen(p);
+
+		if (*p != '.') {	/* the domain itself: ".d" */
+			if (n + 1 >= sizeof(key))
+				n = sizeof(key) - 2;	/* cut, as before */
+			key[0] = '.';
+			memcpy(key + 1, p, n);
+			key[n + 1] = '\0';
+			if ((hit = an_find(r, key)) != NULL)
+				return hit;
+		} else if ((hit = an_find(r, p)) != NULL)
 			return hit;
 	}
 	return an_find(r, "*");
@@ -361,7 +424,19 @@ addrnorm_rules_count(const struct addrnorm_rules *r)
 static int
 an_atext(unsigned char c)
 {
-	return isalnum(c) || c >= 0x80 || strchr("!#$%&'*+-/=?^_`{|}~", c);
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c >= 0x80)
+		return 1;
+	switch (c) {
+	case '!': case '#': case '$': case '%': case '&': case '\'':
+	case '*': case '+': case '-': case '/': case '=': case '?':
+	case '^': case '_': case '`': case '{': case '|': case '}':
+	case '~':
+	case '\0':	/* as strchr() found it; a local part has none */
+		return 1;
+	default:
+		return 0;
+	}
 }
 
 /* 1 if s[0..n) is a dot-atom: atext runs separated by single dots. */
@@ -432,7 +507,7 @@ addrnorm_address(const struct addrnorm_rules *r, const char *in, char *out,
 {
 	char local[ADDRNORM_LOCAL_MAX + 3], dom[ADDRNORM_DOMAIN_MAX];
 	const char *s = in, *e, *at;
-	size_t n;
+	size_t n, dn;
 
 	while (*s == ' ' || *s == '\t')
 		s++;
@@ -465,8 +540,10 @@ addrnorm_address(const struct addrnorm_rules *r, const char *in, char *out,
 	if (an_local(s, (size_t)(at - s), an_rule_for(r, dom), local, err,
 	    errlen) < 0)
 		return -1;
-	if (strlen(local) + 1 + strlen(dom) >= outlen)
+	if ((n = strlen(local)) + 1 + (dn = strlen(dom)) >= outlen)
 		return errbuf_set(err, errlen, "address too long");
-	snprintf(out, outlen, "%s@%s", local, dom);
+	memcpy(out, local, n);
+	out[n] = '@';
+	memcpy(out + n + 1, dom, dn + 1);
 	return 0;
 }

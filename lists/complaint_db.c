@@ -131,19 +131,27 @@ complaint_db_secret(struct db_txn *txn, int create,
 	return 1;
 }
 
-void
-complaint_db_token(const uint8_t key[COMPLAINT_SECRET_LEN],
-    const char *customer, char out[COMPLAINT_TOKEN_LEN + 1])
+/* "aup-feedback:" and customer into msg; its length. */
+static size_t
+complaint_token_msg(const char *customer, char msg[16 + CUSTDB_ID_MAX])
+{
+	/* The prefix keeps this MAC apart from any other use of the key. */
+	static const char prefix[] = "aup-feedback:";
+	size_t n = strlen(customer);
+
+	if (n > 16 + CUSTDB_ID_MAX - sizeof(prefix))
+		n = 16 + CUSTDB_ID_MAX - sizeof(prefix);	/* cut, as ever */
+	memcpy(msg, prefix, sizeof(prefix) - 1);
+	memcpy(msg + sizeof(prefix) - 1, customer, n);
+	return sizeof(prefix) - 1 + n;
+}
+
+static void
+complaint_token_hex(const unsigned char mac[32],
+    char out[COMPLAINT_TOKEN_LEN + 1])
 {
 	static const char hex[] = "0123456789abcdef";
-	unsigned char mac[32];
 
-	/* The prefix keeps this MAC apart from any other use of the key. */
-	char msg[16 + CUSTDB_ID_MAX];
-	int n = snprintf(msg, sizeof(msg), "aup-feedback:%s", customer);
-
-	sha256_hmac(key, COMPLAINT_SECRET_LEN, msg,
-	    n > 0 && (size_t)n < sizeof(msg) ? (size_t)n : strlen(msg), mac);
 	for (size_t i = 0; i < COMPLAINT_TOKEN_LEN / 2; i++) {
 		out[2 * i] = hex[mac[i] >> 4];
 		out[2 * i + 1] = hex[mac[i] & 0xf];
@@ -151,8 +159,37 @@ complaint_db_token(const uint8_t key[COMPLAINT_SECRET_LEN],
 	out[COMPLAINT_TOKEN_LEN] = '\0';
 }
 
+void
+complaint_db_token(const uint8_t key[COMPLAINT_SECRET_LEN],
+    const char *customer, char out[COMPLAINT_TOKEN_LEN + 1])
+{
+	char msg[16 + CUSTDB_ID_MAX];
+	unsigned char mac[32];
+
+	sha256_hmac(key, COMPLAINT_SECRET_LEN, msg,
+	    complaint_token_msg(customer, msg), mac);
+	complaint_token_hex(mac, out);
+}
+
+struct sha256_hmac_key *
+complaint_db_token_key(const uint8_t key[COMPLAINT_SECRET_LEN])
+{
+	return sha256_hmac_key_new(key, COMPLAINT_SECRET_LEN);
+}
+
+void
+complaint_db_token_keyed(const struct sha256_hmac_key *k,
+    const char *customer, char out[COMPLAINT_TOKEN_LEN + 1])
+{
+	char msg[16 + CUSTDB_ID_MAX];
+	unsigned char mac[32];
+
+	sha256_hmac_keyed(k, msg, complaint_token_msg(customer, msg), mac);
+	complaint_token_hex(mac, out);
+}
+
 struct complaint_find {
-	const uint8_t	*key;
+	struct sha256_hmac_key *key;
 	const char	*token;
 	char		*customer;
 };
@@ -163,7 +200,7 @@ complaint_find_cb(const struct customer *c, void *arg)
 	struct complaint_find *f = arg;
 	char tok[COMPLAINT_TOKEN_LEN + 1];
 
-	complaint_db_token(f->key, c->id, tok);
+	complaint_db_token_keyed(f->key, c->id, tok);
 	if (strcasecmp(tok, f->token) != 0)
 		return 0;
 	snprintf(f->customer, CUSTDB_ID_MAX, "%s", c->id);
@@ -175,9 +212,13 @@ complaint_db_token_lookup(struct db_txn *txn,
     const uint8_t key[COMPLAINT_SECRET_LEN], const char *token,
     char *customer)
 {
-	struct complaint_find f = { key, token, customer };
+	struct complaint_find f = { NULL, token, customer };
+	int rc;
 
 	if (strlen(token) != COMPLAINT_TOKEN_LEN)
 		return 0;
-	return custdb_customer_each(txn, complaint_find_cb, &f);
+	f.key = complaint_db_token_key(key);
+	rc = custdb_customer_each(txn, complaint_find_cb, &f);
+	sha256_hmac_key_free(f.key);
+	return rc;
 }

@@ -29,6 +29,8 @@
 
 #include "db.h"
 
+struct sha256_hmac_key;
+
 #define COMPLAINT_SECRET_LEN	32
 #define COMPLAINT_TOKEN_LEN	20	/* hex digits: 80 bits */
 
@@ -49,6 +51,16 @@ int	complaint_db_secret(struct db_txn *txn, int create,
 
 /* The token of customer under key: COMPLAINT_TOKEN_LEN hex and NUL. */
 void	complaint_db_token(const uint8_t key[COMPLAINT_SECRET_LEN],
+	    const char *customer, char out[COMPLAINT_TOKEN_LEN + 1]);
+
+/*
+ * For many tokens under one key: the key made ready once (freed with
+ * sha256_hmac_key_free(); may be shared by threads), and the token of
+ * customer under it, the same as complaint_db_token() gives.
+ */
+struct sha256_hmac_key *complaint_db_token_key(
+	    const uint8_t key[COMPLAINT_SECRET_LEN]);
+void	complaint_db_token_keyed(const struct sha256_hmac_key *k,
 	    const char *customer, char out[COMPLAINT_TOKEN_LEN + 1]);
 
 /*

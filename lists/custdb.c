@@ -29,6 +29,7 @@
 #include "custdb.h"
 #include "custdb_priv.h"
 #include "db.h"
+#include "strcopy.h"
 
 #define CUSTDB_REC_V1	1
 #define CUSTDB_LOGIN_MAX 255
@@ -122,7 +123,7 @@ void
 plan_defaults(struct plan *p, const char *name)
 {
 	memset(p, 0, sizeof(*p));
-	snprintf(p->name, sizeof(p->name), "%s", name != NULL ? name : "");
+	strcopy(p->name, sizeof(p->name), name != NULL ? name : "");
 	memcpy(p->lim, plan_key_defaults, sizeof(p->lim));
 }
 
@@ -380,7 +381,7 @@ custdb_customer_decode(struct db_txn *txn, const char *id, const void *val,
 	    (c->status != CUST_ACTIVE && c->status != CUST_SUSPENDED))
 		return db_txn_fail(txn, "customer '%s': corrupt record (bad "
 		    "field)", id);
-	snprintf(c->id, sizeof(c->id), "%s", id);
+	strcopy(c->id, sizeof(c->id), id);
 	return 0;
 }
 

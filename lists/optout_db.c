@@ -182,18 +182,15 @@ optout_remove(struct db_txn *txn, const char *customer, const char *addr)
 	return db_del(txn, DB_OPTOUT, key, klen);
 }
 
-/* One list: -1 / 0 / 1, filling e on a hit. */
+/* The entry at key[0..klen): -1 / 0 / 1, filling e on a hit. */
 static int
-optout_check_one(struct db_txn *txn, const char *customer, const char *addr,
+optout_lookup(struct db_txn *txn, const uint8_t *key, size_t klen,
     struct optout_entry *e)
 {
-	uint8_t key[OPTOUT_KEY_MAX];
 	const void *v;
-	size_t klen, vlen;
+	size_t vlen;
 	int rc;
 
-	if ((klen = optout_key(txn, customer, addr, key)) == 0)
-		return -1;
 	if ((rc = db_get(txn, DB_OPTOUT, key, klen, &v, &vlen)) <= 0)
 		return rc;
 	if (e != NULL && optout_decode(txn, key, klen, v, vlen, e) < 0)
@@ -205,12 +202,21 @@ int
 optout_check(struct db_txn *txn, const char *customer, const char *addr,
     struct optout_entry *e)
 {
+	uint8_t key[OPTOUT_KEY_MAX];
+	size_t klen, skip = 0;
 	int rc;
 
-	if (customer != NULL && *customer != '\0' &&
-	    (rc = optout_check_one(txn, customer, addr, e)) != 0)
-		return rc;
-	return optout_check_one(txn, NULL, addr, e);
+	if (customer != NULL && *customer == '\0')
+		customer = NULL;
+	if ((klen = optout_key(txn, customer, addr, key)) == 0)
+		return -1;
+	if (customer != NULL) {
+		if ((rc = optout_lookup(txn, key, klen, e)) != 0)
+			return rc;
+		/* "CUSTOMER\0ADDRESS" ends in the global key "\0ADDRESS" */
+		skip = strlen(customer);
+	}
+	return optout_lookup(txn, key + skip, klen - skip, e);
 }
 
 struct optout_iter {

@@ -8,6 +8,7 @@
 #include "attrib.h"
 #include "timefmt.h"
 #include "lease_db.h"
+#include "strcopy.h"
 
 /* "192.0.2.7 2026-11-22T08:00:00Z/-": the address, start and end. */
 static void
@@ -40,7 +41,7 @@ attrib_resolve(struct db_txn *txn, const char *auth,
 			return -1;
 		if (r > 0) {
 			a->by = ATTRIB_LOGIN;
-			snprintf(a->via, sizeof(a->via), "%s", auth);
+			strcopy(a->via, sizeof(a->via), auth);
 			return 1;
 		}
 	}

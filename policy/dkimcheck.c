@@ -11,6 +11,11 @@
  *
  * Headers are given to libopendkim as "Name: value" with CRLF line ends,
  * as OpenDKIM's filter rebuilds them from the milter's header events.
+ * Most mail has no DKIM-Signature, and for it libopendkim finds nothing
+ * to verify (dkim_eoh says DKIM_STAT_NOSIG). So the libopendkim handle is
+ * made only when a header named DKIM-Signature arrives: until then the
+ * headers are kept, formatted, and replayed in order into the new handle;
+ * a message without one never costs a handle.
  * Ownership: the DKIM handle is freed by dkimcheck_free(). Threads: see
  * dkimcheck.h.
  */
@@ -20,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/types.h>
 
 #include <opendkim/dkim.h>
@@ -38,7 +44,12 @@ struct dkimcheck_dnsfail {
 };
 
 struct dkimcheck {
-	DKIM		*dkim;		/* NULL: libopendkim refused */
+	DKIM		*dkim;		/* NULL: none yet, or refused */
+	int		 started;	/* a signature header was seen */
+	char		 id[64];	/* for libopendkim's messages */
+	struct strbuf	 held;		/* headers before the first signature,
+					   formatted, each ending in NUL */
+	struct strbuf	 line;		/* one formatted header */
 	char		 setup_err[160];
 	struct resolver	*res;
 	int64_t		 deadline_ms;
@@ -46,7 +57,8 @@ struct dkimcheck {
 	int		 eoh_done;
 	int		 nosig;		/* dkim_eoh said: no signature */
 	char		 eoh_err[160];	/* dkim_eoh failed otherwise */
-	struct dkimcheck_dnsfail fails[DKIMCHECK_FAILS_MAX];
+	struct dkimcheck_dnsfail *fails;	/* DKIMCHECK_FAILS_MAX, made
+						   at the first failure */
 	size_t		 nfails;
 	struct dkimcheck_sig *sigs;
 	size_t		 nsigs;
@@ -94,6 +106,9 @@ dkimcheck_key_lookup(DKIM *dkim, DKIM_SIGINFO *sig, u_char *buf,
 		break;
 	}
 	case RESOLVER_TEMPFAIL:
+		if (d->fails == NULL)
+			d->fails = xcalloc(DKIMCHECK_FAILS_MAX,
+			    sizeof(*d->fails));
 		if (d->nfails < DKIMCHECK_FAILS_MAX) {
 			struct dkimcheck_dnsfail *f = &d->fails[d->nfails++];
 
@@ -136,39 +151,83 @@ struct dkimcheck *
 dkimcheck_new(struct resolver *res, size_t max_sigs, const char *id)
 {
 	struct dkimcheck *d = xcalloc(1, sizeof(*d));
-	DKIM_STAT st = DKIM_STAT_INTERNAL;
 
-	pthread_once(&dkimcheck_once, dkimcheck_init);
 	d->res = res;
 	d->max_sigs = max_sigs;
+	if (id != NULL)		/* cut to fit, like snprintf */
+		memcpy(d->id, id, strnlen(id, sizeof(d->id) - 1));
+	return d;
+}
+
+/* The libopendkim handle, at the first signature header. */
+static void
+dkimcheck_start(struct dkimcheck *d)
+{
+	DKIM_STAT st = DKIM_STAT_INTERNAL;
+
+	d->started = 1;
+	pthread_once(&dkimcheck_once, dkimcheck_init);
 	if (dkimcheck_lib != NULL)
 		d->dkim = dkim_verify(dkimcheck_lib,
-		    (const unsigned char *)id, NULL, &st);
+		    (const unsigned char *)d->id, NULL, &st);
 	if (d->dkim == NULL)
 		snprintf(d->setup_err, sizeof(d->setup_err), "libopendkim "
 		    "unavailable: %s", dkim_getresultstr(st));
 	else
 		(void)dkim_set_user_context(d->dkim, d);
-	return d;
+}
+
+/* "name: value" into sb, each LF not after a CR made CRLF. */
+static void
+dkimcheck_format(struct strbuf *sb, const char *name, const char *value)
+{
+	const char *p, *run;
+
+	strbuf_adds(sb, name);
+	strbuf_add(sb, ": ", 2);
+	for (run = p = value; *p != '\0'; p++)
+		if (*p == '\n' && (p == value || p[-1] != '\r')) {
+			strbuf_add(sb, run, (size_t)(p - run));
+			strbuf_addc(sb, '\r');
+			run = p;
+		}
+	strbuf_add(sb, run, (size_t)(p - run));
+}
+
+/* libopendkim looks for signatures by the name before the colon. */
+static int
+dkimcheck_is_signature(const char *name)
+{
+	return strncasecmp(name, "DKIM-Signature", 14) == 0;
 }
 
 void
 dkimcheck_header(struct dkimcheck *d, const char *name, const char *value)
 {
-	struct strbuf sb;
-
-	if (d->dkim == NULL || d->eoh_done)
+	if (d->eoh_done)
 		return;
-	strbuf_init(&sb, strlen(name) + strlen(value) + 16);
-	strbuf_adds(&sb, name);
-	strbuf_adds(&sb, ": ");
-	for (const char *p = value; *p != '\0'; p++) {
-		if (*p == '\n' && (p == value || p[-1] != '\r'))
-			strbuf_addc(&sb, '\r');
-		strbuf_addc(&sb, *p);
+	if (!d->started && !dkimcheck_is_signature(name)) {
+		if (d->held.s == NULL)	/* room for a typical header block */
+			strbuf_init(&d->held, 500);
+		dkimcheck_format(&d->held, name, value);
+		strbuf_addc(&d->held, '\0');
+		return;
 	}
-	(void)dkim_header(d->dkim, (u_char *)sb.s, sb.len);
-	strbuf_free(&sb);
+	if (!d->started) {	/* replay what came before, in order */
+		dkimcheck_start(d);
+		for (size_t o = 0; d->dkim != NULL && o < d->held.len;) {
+			size_t n = strlen(d->held.s + o);
+
+			(void)dkim_header(d->dkim, (u_char *)d->held.s + o, n);
+			o += n + 1;
+		}
+		strbuf_free(&d->held);
+	}
+	if (d->dkim == NULL)
+		return;
+	strbuf_reset(&d->line);
+	dkimcheck_format(&d->line, name, value);
+	(void)dkim_header(d->dkim, (u_char *)d->line.s, d->line.len);
 }
 
 static void
@@ -176,9 +235,16 @@ dkimcheck_eoh(struct dkimcheck *d)
 {
 	DKIM_STAT st;
 
-	if (d->eoh_done || d->dkim == NULL)
+	if (d->eoh_done)
 		return;
 	d->eoh_done = 1;
+	strbuf_free(&d->held);
+	if (!d->started) {	/* no signature: what dkim_eoh would say */
+		d->nosig = 1;
+		return;
+	}
+	if (d->dkim == NULL)
+		return;
 	st = dkim_eoh(d->dkim);
 	if (st == DKIM_STAT_NOSIG)
 		d->nosig = 1;
@@ -297,6 +363,9 @@ dkimcheck_free(struct dkimcheck *d)
 		return;
 	if (d->dkim != NULL)
 		dkim_free(d->dkim);
+	strbuf_free(&d->held);
+	strbuf_free(&d->line);
+	free(d->fails);
 	free(d->sigs);
 	free(d);
 }

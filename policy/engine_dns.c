@@ -15,22 +15,26 @@
  * a DNS failure.
  */
 #include <pthread.h>
-#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "resolver.h"
 #include "txn.h"
+#include "xalloc.h"
 
 static pthread_mutex_t engine_dns_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static void
-engine_dns_key(const struct config *cfg, char *key, size_t len)
+/* 1 when the engine's resolver was built from cfg's DNS settings. */
+static int
+engine_dns_same(const struct engine *eng, const struct config *cfg)
 {
 	const char *ns = config_nameserver(cfg);
 
-	snprintf(key, len, "%s|%d|%d|%zu", ns != NULL ? ns : "",
-	    config_dns_timeout(cfg), config_dns_tries(cfg),
-	    config_dns_cache_size(cfg));
+	return eng->res != NULL && eng->res_ns != NULL &&
+	    strcmp(eng->res_ns, ns != NULL ? ns : "") == 0 &&
+	    eng->res_timeout == config_dns_timeout(cfg) &&
+	    eng->res_tries == config_dns_tries(cfg) &&
+	    eng->res_cache == config_dns_cache_size(cfg);
 }
 
 struct resolver *
@@ -39,11 +43,10 @@ engine_resolver(struct engine *eng, const struct config *cfg, char *err,
 {
 	struct resolver_conf rc = { 0 };
 	struct resolver *r = NULL;
-	char key[sizeof(eng->res_key)];
+	const char *ns;
 
-	engine_dns_key(cfg, key, sizeof(key));
 	pthread_mutex_lock(&engine_dns_lock);
-	if (eng->res != NULL && strcmp(eng->res_key, key) == 0)
+	if (engine_dns_same(eng, cfg))
 		r = resolver_ref(eng->res);
 	pthread_mutex_unlock(&engine_dns_lock);
 	if (r != NULL)
@@ -55,10 +58,15 @@ engine_resolver(struct engine *eng, const struct config *cfg, char *err,
 	rc.tempfail_ttl = 5;
 	if ((r = resolver_new(&rc, err, errlen)) == NULL)
 		return NULL;
+	ns = config_nameserver(cfg);
 	pthread_mutex_lock(&engine_dns_lock);
 	resolver_unref(eng->res);
 	eng->res = resolver_ref(r);
-	snprintf(eng->res_key, sizeof(eng->res_key), "%s", key);
+	free(eng->res_ns);
+	eng->res_ns = xstrdup(ns != NULL ? ns : "");
+	eng->res_timeout = config_dns_timeout(cfg);
+	eng->res_tries = config_dns_tries(cfg);
+	eng->res_cache = config_dns_cache_size(cfg);
 	pthread_mutex_unlock(&engine_dns_lock);
 	return r;
 }
@@ -69,5 +77,7 @@ engine_dns_free(struct engine *eng)
 	pthread_mutex_lock(&engine_dns_lock);
 	resolver_unref(eng->res);
 	eng->res = NULL;
+	free(eng->res_ns);
+	eng->res_ns = NULL;
 	pthread_mutex_unlock(&engine_dns_lock);
 }

@@ -14,7 +14,8 @@
  * spirit of Gmail's Feedback-ID, whose last field is the stable sender
  * id. Neither reveals the customer's name.
  *
- * The secret is read once and cached in the engine (struct feedback);
+ * The secret is read once and cached in the engine (struct feedback), made
+ * ready for HMAC once (sha256.h), so a token costs two hash compressions;
  * the first daemon that needs it and finds none creates it. When the
  * database cannot give it, messages go out unstamped (logged, and tried
  * again after a minute): the header helps abuse handling but is no reason
@@ -31,6 +32,8 @@
 #include "complaint_db.h"
 #include "db.h"
 #include "log.h"
+#include "sha256.h"
+#include "strcopy.h"
 #include "txn.h"
 #include "xalloc.h"
 
@@ -41,6 +44,7 @@ struct feedback {
 	int		 have;
 	int64_t		 retry_ms;	/* no new attempt before this */
 	uint8_t		 key[COMPLAINT_SECRET_LEN];
+	struct sha256_hmac_key *hk;	/* key made ready; set with have */
 };
 
 struct feedback *
@@ -58,6 +62,7 @@ feedback_free(struct feedback *fb)
 	if (fb == NULL)
 		return;
 	pthread_mutex_destroy(&fb->lock);
+	sha256_hmac_key_free(fb->hk);
 	free(fb);
 }
 
@@ -86,48 +91,49 @@ feedback_load(struct db *db, struct feedback *fb, char *err, size_t errlen)
 	return rc < 0 ? -1 : 0;
 }
 
-/* A copy of the secret; 0, or -1 when it cannot be had now. */
-static int
-feedback_key(struct session *s, uint8_t key[COMPLAINT_SECRET_LEN])
+/*
+ * The secret made ready for HMAC, or NULL when it cannot be had now. It
+ * is set once under the lock and never changes until feedback_free().
+ */
+static const struct sha256_hmac_key *
+feedback_key(struct session *s)
 {
 	struct feedback *fb = s->eng->fb;
+	const struct sha256_hmac_key *hk = NULL;
 	char err[512];
 	int64_t now;
-	int rc = 0;
 
 	pthread_mutex_lock(&fb->lock);
-	if (!fb->have) {
-		now = evidence_now_ms();
-		if (now < fb->retry_ms)
-			rc = -1;
-		else if (feedback_load(s->eng->db, fb, err, sizeof(err)) < 0) {
+	if (!fb->have && (now = evidence_now_ms()) >= fb->retry_ms) {
+		if (feedback_load(s->eng->db, fb, err, sizeof(err)) < 0) {
 			fb->retry_ms = now + FEEDBACK_RETRY_MS;
 			log_msg(LOG_ERR, s->logid, "feedback token secret "
 			    "unavailable, mail goes out unstamped: %s", err);
-			rc = -1;
-		} else
+		} else {
+			fb->hk = complaint_db_token_key(fb->key);
 			fb->have = 1;
+		}
 	}
-	if (rc == 0)
-		memcpy(key, fb->key, COMPLAINT_SECRET_LEN);
+	if (fb->have)
+		hk = fb->hk;
 	pthread_mutex_unlock(&fb->lock);
-	return rc;
+	return hk;
 }
 
 void
 feedback_stamp(struct session *s, struct verdict *v)
 {
 	struct txn *t = s->txn;
-	uint8_t key[COMPLAINT_SECRET_LEN];
+	const struct sha256_hmac_key *hk;
 	char token[COMPLAINT_TOKEN_LEN + 1];
 	const char *name;
 
 	if (t == NULL || t->attr.by == ATTRIB_NONE ||
 	    (name = config_feedback_header(t->cfg)) == NULL)
 		return;
-	if (feedback_key(s, key) < 0)
+	if ((hk = feedback_key(s)) == NULL)
 		return;
-	complaint_db_token(key, t->cust.id, token);
-	snprintf(v->hdr_name, sizeof(v->hdr_name), "%s", name);
-	snprintf(v->hdr_value, sizeof(v->hdr_value), "%s:%s", t->ref, token);
+	complaint_db_token_keyed(hk, t->cust.id, token);
+	strcopy(v->hdr_name, sizeof(v->hdr_name), name);
+	strcopy2(v->hdr_value, sizeof(v->hdr_value), t->ref, ':', token);
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "rfc5321.h"
+#include "strcopy.h"
 
 struct scan {
 	const unsigned char *s;
@@ -332,8 +333,7 @@ rfc5321_parse(const char *s, size_t len, unsigned flags,
 		goto out;
 	}
 	p->utf8 = sc.utf8;
-	snprintf(p->mailbox, sizeof(p->mailbox), "%s@%s", p->local,
-	    p->domain);
+	strcopy2(p->mailbox, sizeof(p->mailbox), p->local, '@', p->domain);
 	return RFC5321_OK;
 out:
 	if (errpos != NULL)

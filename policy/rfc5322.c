@@ -426,7 +426,9 @@ add_addr(struct parse *p, size_t dfrom, size_t dto, size_t lfrom,
 		return fail(p, RFC5322_TOO_MANY);
 	}
 	strbuf_init(&mbox, local.len + dom.len + 2);
-	strbuf_addf(&mbox, "%s@%s", local.s, dom.s);
+	strbuf_add(&mbox, local.s, local.len);	/* no NUL: the lexer */
+	strbuf_addc(&mbox, '@');		/* refuses one */
+	strbuf_add(&mbox, dom.s, dom.len);
 	a.display = dto > dfrom ? phrase_decode(p->lx, dfrom, dto) : NULL;
 	a.local = strbuf_detach(&local);
 	a.domain = strbuf_detach(&dom);

@@ -110,10 +110,13 @@ header_state(struct session *s)
 
 	if (t->hdr != NULL)
 		return t->hdr;
-	h = t->hdr = xcalloc(1, sizeof(*h));
-	strbuf_init(&h->received, 256);
-	h->res = engine_resolver(s->eng, t->cfg, why, sizeof(why));
-	if (h->res == NULL)
+	h = t->hdr = xcalloc(1, sizeof(*h));	/* h->received: empty */
+	/* The resolver rule_sender.c took for this txn's config, if any:
+	 * the one engine_resolver() would give, without its lookup. */
+	if (t->res != NULL)
+		h->res = resolver_ref(t->res);
+	else if ((h->res = engine_resolver(s->eng, t->cfg, why,
+	    sizeof(why))) == NULL)
 		log_msg(LOG_ERR, s->logid, "resolver: %s", why);
 	/* Rule.dkim off: nothing is verified and the evidence says null. */
 	if (config_rule_action(t->cfg, RULE_DKIM) != ACTION_OFF)
@@ -132,10 +135,11 @@ rule_header_collect(struct session *s, const char *name, const char *value)
 	if (!header_applies(t))
 		return;
 	h = header_state(s);
-	if (strcasecmp(name, "From") == 0 && h->over)
-		h->nfrom++;	/* counted, not examined */
-	if (h->over)
+	if (h->over) {
+		if (strcasecmp(name, "From") == 0)
+			h->nfrom++;	/* counted, not examined */
 		return;
+	}
 	if ((h->bytes += n) > config_header_max_bytes(t->cfg)) {
 		h->over = 1;
 		log_msg(LOG_NOTICE, s->logid, "ref=%s headers over "

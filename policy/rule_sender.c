@@ -208,22 +208,24 @@ sender_domain_exists(struct session *s, const char *domain,
 	char why[256], query[300];
 	const char *gone = NULL;
 	enum resolver_status st = RESOLVER_NODATA;
+	size_t i, last = 0;
 
 	*rule = RULE_RETURN_ADDRESS;
 	if (sender_resolver(s, why, sizeof(why)) < 0)
 		return sender_dns_failure(s, RULE_RETURN_ADDRESS, domain, why,
 		    v);
-	for (size_t i = 0; i < 3 && st == RESOLVER_NODATA; i++) {
+	for (i = 0; i < 3 && st == RESOLVER_NODATA; i++) {
 		resolver_answer_free(a);
 		st = resolver_lookup(t->res, domain, order[i],
 		    t->dns_deadline_ms, &a);
-		snprintf(query, sizeof(query), "%s %s", domain,
-		    resolver_type_name(order[i]));
+		last = i;
 		if (st == RESOLVER_OK && order[i] == RESOLVER_MX &&
 		    a->n == 1 && a->rr[0].name[0] == '\0')
 			gone = "has a null MX (RFC 7505): it accepts no mail";
 	}
 	if (st == RESOLVER_TEMPFAIL) {
+		snprintf(query, sizeof(query), "%s %s", domain,
+		    resolver_type_name(order[last]));
 		snprintf(why, sizeof(why), "%s", a->why);
 		resolver_answer_free(a);
 		return sender_dns_failure(s, RULE_RETURN_ADDRESS, query, why,

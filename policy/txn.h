@@ -45,6 +45,7 @@ struct txn {
 	struct plan	 plan;
 	char		**rcpts;		/* accepted, normalised */
 	size_t		 nrcpts;
+	size_t		 rcpts_cap;		/* slots allocated */
 	struct txn_rejected *rejected;
 	size_t		 nrejected;
 	struct txn_observed *observed;
@@ -77,6 +78,7 @@ struct session {
 	char		*helo;
 	char		*queue_id;
 	struct txn	*txn;
+	struct txn	*spare;		/* the last txn's memory, for the next */
 };
 
 struct engine {
@@ -85,7 +87,9 @@ struct engine {
 	struct feedback	*fb;	/* feedback token secret cache (feedback.c) */
 	struct quota	*quota;	/* pending reservations, group commit */
 	struct resolver	*res;	/* engine_dns.c: built from the config */
-	char		 res_key[320];	/* the config it was built from */
+	char		*res_ns;	/* the config it was built from: */
+	int		 res_timeout, res_tries;	/* Nameserver ("" none), */
+	size_t		 res_cache;	/* DNSTimeout, DNSTries, DNSCacheSize */
 };
 
 void	txn_free(struct txn *t);

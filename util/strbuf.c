@@ -49,6 +49,12 @@ strbuf_reset(struct strbuf *sb)
 }
 
 void
+strbuf_reserve(struct strbuf *sb, size_t n)
+{
+	strbuf_grow(sb, n);
+}
+
+void
 strbuf_add(struct strbuf *sb, const void *p, size_t n)
 {
 	strbuf_grow(sb, n);

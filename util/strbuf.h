@@ -24,6 +24,8 @@ void	strbuf_init(struct strbuf *sb, size_t hint);
 void	strbuf_free(struct strbuf *sb);
 /* Empty the buffer, keeping its allocation. */
 void	strbuf_reset(struct strbuf *sb);
+/* Room for n more bytes: appends of up to n bytes do not reallocate. */
+void	strbuf_reserve(struct strbuf *sb, size_t n);
 void	strbuf_add(struct strbuf *sb, const void *p, size_t n);
 void	strbuf_adds(struct strbuf *sb, const char *s);
 void	strbuf_addc(struct strbuf *sb, char c);
