@@ -1,7 +1,10 @@
 /*
  * db - the LMDB environment of aup-milter (see db.h)
  *
- * The only file that includes <lmdb.h>. Every LMDB code is mapped here to
+ * The environment: open and close, sync modes, map growth, the pool of
+ * read handles and the transactions. The data operations (db_get, db_put,
+ * db_del, db_iter, db_count) are in db_ops.c, and the structs both files
+ * use in db_priv.h; only these reach LMDB. Every LMDB code is mapped to
  * the project's conventions and to a sentence that names the database
  * directory, and the recoverable conditions are handled as Postfix's
  * slmdb.c does: MDB_MAP_FULL aborts, grows the map (doubling, up to the
@@ -40,6 +43,7 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "db_priv.h"
 #include "errbuf.h"
 #include "log.h"
 #include "xalloc.h"
@@ -51,10 +55,8 @@
 #define DB_READERS_TRIES	10	/* waits for a free reader slot */
 #define DB_READERS_WAIT_MS	100
 #define DB_RESIZE_WAIT_S	10	/* wait for other transactions */
-#define DB_ERR_MAX		512
-#define DB_READ_POOL		32	/* idle read handles kept (slots) */
 
-static const char *const db_table_names[DB_NTABLES] = {
+const char *const db_table_names[DB_NTABLES] = {
 	[DB_META] = "meta",
 	[DB_PLANS] = "plans",
 	[DB_CUSTOMERS] = "customers",
@@ -69,34 +71,6 @@ static const char *const db_table_names[DB_NTABLES] = {
 	[DB_QUOTA_EXPIRY] = "quota_expiry",
 	[DB_LOGIN_PLANS] = "login_plans",
 	[DB_LEASES] = "leases",
-};
-
-struct db {
-	MDB_env		*env;
-	MDB_dbi		 dbi[DB_NTABLES];
-	unsigned char	 have[DB_NTABLES];	/* 0: absent (rdonly) */
-	char		*dir;
-	size_t		 maxsize;
-	int		 readonly;
-	int		 writemap;	/* DB_WRITEMAP */
-	pthread_rwlock_t lock;	/* shared: any txn; exclusive: resize */
-	pthread_mutex_t	 pool_mu;	/* the idle read handles below */
-	struct db_txn	*pool[DB_READ_POOL];	/* reset, ready to renew */
-	int		 npool;
-	unsigned long	 commits;	/* atomic: db_commits() */
-	dev_t		 dev;	/* for the once-per-process check */
-	ino_t		 ino;
-	pid_t		 pid;
-	struct db	*next;
-};
-
-struct db_txn {
-	struct db	*db;
-	MDB_txn		*txn;
-	int		 write;
-	int		 mdb_rc;	/* first LMDB failure, 0 if none */
-	size_t		 mapsize;	/* map size when the txn began */
-	char		 err[DB_ERR_MAX];
 };
 
 /* Environments open in this process (see the header comment). */
@@ -176,7 +150,7 @@ db_reason(struct db *db, const char *dir, int rc, char *buf, size_t len)
 }
 
 /* Record an LMDB failure in txn; returns -1. */
-static int
+int
 db_txn_lmdb(struct db_txn *txn, int rc)
 {
 	if (txn->mdb_rc == 0)
@@ -487,150 +461,6 @@ const char *
 db_txn_error(const struct db_txn *txn)
 {
 	return txn->err;
-}
-
-static int
-db_check_key(struct db_txn *txn, enum db_table t, size_t klen)
-{
-	if ((unsigned)t >= DB_NTABLES)
-		return db_txn_fail(txn, "database %s: no table %d",
-		    txn->db->dir, (int)t);
-	if (klen == 0 || klen > (size_t)mdb_env_get_maxkeysize(txn->db->env))
-		return db_txn_fail(txn, "database %s: bad key length %zu "
-		    "for table %s", txn->db->dir, klen, db_table_names[t]);
-	return 0;
-}
-
-int
-db_get(struct db_txn *txn, enum db_table t, const void *key, size_t klen,
-    const void **val, size_t *vlen)
-{
-	MDB_val k, v;
-	int rc;
-
-	if (db_check_key(txn, t, klen) < 0)
-		return -1;
-	if (!txn->db->have[t])
-		return 0;
-	k.mv_data = (void *)key;
-	k.mv_size = klen;
-	rc = mdb_get(txn->txn, txn->db->dbi[t], &k, &v);
-	if (rc == MDB_NOTFOUND)
-		return 0;
-	if (rc != 0)
-		return db_txn_lmdb(txn, rc);
-	*val = v.mv_data;
-	*vlen = v.mv_size;
-	return 1;
-}
-
-int
-db_put(struct db_txn *txn, enum db_table t, const void *key, size_t klen,
-    const void *val, size_t vlen)
-{
-	MDB_val k, v;
-	int rc;
-
-	if (db_check_key(txn, t, klen) < 0)
-		return -1;
-	if (!txn->write)
-		return db_txn_fail(txn, "database %s: write in a read-only "
-		    "transaction", txn->db->dir);
-	k.mv_data = (void *)key;
-	k.mv_size = klen;
-	v.mv_data = val != NULL ? (void *)val : (void *)"";
-	v.mv_size = vlen;
-	if ((rc = mdb_put(txn->txn, txn->db->dbi[t], &k, &v, 0)) != 0)
-		return db_txn_lmdb(txn, rc);
-	return 0;
-}
-
-int
-db_del(struct db_txn *txn, enum db_table t, const void *key, size_t klen)
-{
-	MDB_val k;
-	int rc;
-
-	if (db_check_key(txn, t, klen) < 0)
-		return -1;
-	if (!txn->write)
-		return db_txn_fail(txn, "database %s: delete in a read-only "
-		    "transaction", txn->db->dir);
-	k.mv_data = (void *)key;
-	k.mv_size = klen;
-	rc = mdb_del(txn->txn, txn->db->dbi[t], &k, NULL);
-	if (rc == MDB_NOTFOUND)
-		return 0;
-	if (rc != 0)
-		return db_txn_lmdb(txn, rc);
-	return 1;
-}
-
-/* From the first key >= start; bounded: only keys starting with start. */
-static int
-db_walk(struct db_txn *txn, enum db_table t, const void *start,
-    size_t slen, int bounded, int (*fn)(const void *key, size_t klen,
-    const void *val, size_t vlen, void *arg), void *arg)
-{
-	MDB_cursor *cur;
-	MDB_val k, v;
-	int rc, ret = 0;
-
-	if ((unsigned)t >= DB_NTABLES)
-		return db_txn_fail(txn, "database %s: no table %d",
-		    txn->db->dir, (int)t);
-	if (!txn->db->have[t])
-		return 0;
-	if ((rc = mdb_cursor_open(txn->txn, txn->db->dbi[t], &cur)) != 0)
-		return db_txn_lmdb(txn, rc);
-	k.mv_data = (void *)start;
-	k.mv_size = slen;
-	rc = mdb_cursor_get(cur, &k, &v, slen > 0 ? MDB_SET_RANGE : MDB_FIRST);
-	while (rc == 0) {
-		if (bounded && slen > 0 && (k.mv_size < slen ||
-		    memcmp(k.mv_data, start, slen) != 0))
-			break;
-		if ((ret = fn(k.mv_data, k.mv_size, v.mv_data, v.mv_size,
-		    arg)) != 0)
-			break;
-		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-	}
-	mdb_cursor_close(cur);
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		return db_txn_lmdb(txn, rc);
-	return ret;
-}
-
-int
-db_iter(struct db_txn *txn, enum db_table t, const void *prefix,
-    size_t plen, int (*fn)(const void *key, size_t klen, const void *val,
-    size_t vlen, void *arg), void *arg)
-{
-	return db_walk(txn, t, prefix, plen, 1, fn, arg);
-}
-
-int
-db_iter_from(struct db_txn *txn, enum db_table t, const void *start,
-    size_t slen, int (*fn)(const void *key, size_t klen, const void *val,
-    size_t vlen, void *arg), void *arg)
-{
-	return db_walk(txn, t, start, slen, 0, fn, arg);
-}
-
-long
-db_count(struct db_txn *txn, enum db_table t)
-{
-	MDB_stat st;
-	int rc;
-
-	if ((unsigned)t >= DB_NTABLES)
-		return db_txn_fail(txn, "database %s: no table %d",
-		    txn->db->dir, (int)t);
-	if (!txn->db->have[t])
-		return 0;
-	if ((rc = mdb_stat(txn->txn, txn->db->dbi[t], &st)) != 0)
-		return db_txn_lmdb(txn, rc);
-	return (long)st.ms_entries;
 }
 
 unsigned long

@@ -1,5 +1,5 @@
 /*
- * db - the LMDB environment of aup-milter (the only user of lmdb.h)
+ * db - the LMDB environment of aup-milter (db.c and db_ops.c wrap lmdb.h)
  *
  * One environment (a directory), with named tables. The daemon and aupctl
  * open the same environment at once; LMDB's lock file makes that safe, and
