@@ -760,3 +760,11 @@ db_close(struct db *db)
 	free(db->dir);
 	free(db);
 }
+
+uint64_t
+db_txn_id(struct db_txn *txn)
+{
+	if (txn == NULL || txn->txn == NULL)
+		return 0;
+	return (uint64_t)mdb_txn_id(txn->txn);
+}

@@ -169,4 +169,18 @@ int	db_iter_from(struct db_txn *txn, enum db_table t, const void *start,
 /* Entries in a table, -1 on error. */
 long	db_count(struct db_txn *txn, enum db_table t);
 
+/*
+ * Whether write transaction txn has written (db_put, db_del) yet: while
+ * it has not, it sees exactly the last commit.
+ */
+int	db_txn_dirty(struct db_txn *txn);
+
+/*
+ * The id of the transaction txn (which must be open): for a read
+ * transaction, that of the last committed transaction its snapshot
+ * shows, to compare with db_last_txnid() (a cache tells it is current);
+ * for a write transaction, the id its commit will have. 0 if unknown.
+ */
+uint64_t db_txn_id(struct db_txn *txn);
+
 #endif

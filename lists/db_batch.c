@@ -18,6 +18,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "db_batch.h"
@@ -25,7 +26,9 @@
 
 struct db_batch_req {
 	int		(*fn)(struct db_txn *, void *);
+	void		(*committed)(void *, uint64_t);
 	void		*arg;
+	uint64_t	 txnid;		/* of the transaction it ran in */
 	pthread_cond_t	 cv;		/* its own: no thundering herd */
 	int		 done;
 	int		 rc;
@@ -64,10 +67,31 @@ db_batch_free(struct db_batch *b)
 static int
 db_batch_run(struct db_txn *txn, void *arg)
 {
-	for (struct db_batch_req *r = arg; r != NULL; r = r->next)
+	for (struct db_batch_req *r = arg; r != NULL; r = r->next) {
+		r->txnid = db_txn_id(txn);
 		if (r->fn(txn, r->arg) < 0)
 			return -1;
+	}
 	return 0;
+}
+
+/* One request on its own (after its batch failed). */
+static int
+db_batch_one(struct db_txn *txn, void *arg)
+{
+	struct db_batch_req *r = arg;
+
+	r->txnid = db_txn_id(txn);
+	return r->fn(txn, r->arg);
+}
+
+/* The leader, in commit order: tell a committed request. */
+static void
+db_batch_committed(struct db_batch_req *r)
+{
+	r->rc = 0;
+	if (r->committed != NULL)
+		r->committed(r->arg, r->txnid);
 }
 
 /* The leader's work, outside the mutex: one transaction for the batch. */
@@ -79,7 +103,7 @@ db_batch_lead(struct db_batch *b, struct db_batch_req *batch)
 
 	if (db_write(b->db, db_batch_run, batch, err, sizeof(err)) == 0) {
 		for (r = batch; r != NULL; r = r->next)
-			r->rc = 0;
+			db_batch_committed(r);
 		return;
 	}
 	if (batch->next == NULL) {
@@ -89,15 +113,17 @@ db_batch_lead(struct db_batch *b, struct db_batch_req *batch)
 	}
 	/* One request failed them all: give each its own outcome. */
 	for (r = batch; r != NULL; r = r->next)
-		r->rc = db_write(b->db, r->fn, r->arg, r->err,
-		    sizeof(r->err));
+		if ((r->rc = db_write(b->db, db_batch_one, r, r->err,
+		    sizeof(r->err))) == 0)
+			db_batch_committed(r);
 }
 
 int
 db_batch_write(struct db_batch *b, int (*fn)(struct db_txn *, void *),
-    void *arg, char *err, size_t errlen)
+    void (*committed)(void *, uint64_t), void *arg, char *err, size_t errlen)
 {
-	struct db_batch_req req = { .fn = fn, .arg = arg };
+	struct db_batch_req req = { .fn = fn, .committed = committed,
+	    .arg = arg };
 	struct db_batch_req *batch, *r, *next;
 	unsigned long n;
 

@@ -30,6 +30,7 @@
 #define AUP_DB_BATCH_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "db.h"
 
@@ -39,9 +40,17 @@ struct db_batch;
 struct db_batch *db_batch_new(struct db *db);
 void	db_batch_free(struct db_batch *b);	/* NULL is a no-op */
 
-/* Run fn in a shared write transaction; see above. 0 / -1 with err. */
+/*
+ * Run fn in a shared write transaction; see above. 0 / -1 with err.
+ * committed (may be NULL) is called once the transaction fn ran in has
+ * committed, with arg and that transaction's id (db_txn_id), before
+ * db_batch_write returns: by the leader, in commit order (every request
+ * of one commit, in queue order, before any of the next commit). It must
+ * be quick and must not write to the database.
+ */
 int	db_batch_write(struct db_batch *b, int (*fn)(struct db_txn *, void *),
-	    void *arg, char *err, size_t errlen);
+	    void (*committed)(void *, uint64_t), void *arg, char *err,
+	    size_t errlen);
 
 /* Batches committed and requests run so far (for benchmarks and logs). */
 void	db_batch_stats(struct db_batch *b, unsigned long *batches,

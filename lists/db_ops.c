@@ -73,6 +73,7 @@ db_put(struct db_txn *txn, enum db_table t, const void *key, size_t klen,
 	k.mv_size = klen;
 	v.mv_data = val != NULL ? (void *)val : (void *)"";
 	v.mv_size = vlen;
+	txn->writes++;
 	if ((rc = mdb_put(txn->txn, txn->db->dbi[t], &k, &v, 0)) != 0)
 		return db_txn_lmdb(txn, rc);
 	return 0;
@@ -91,6 +92,7 @@ db_del(struct db_txn *txn, enum db_table t, const void *key, size_t klen)
 		    "transaction", txn->db->dir);
 	k.mv_data = (void *)key;
 	k.mv_size = klen;
+	txn->writes++;
 	rc = mdb_del(txn->txn, txn->db->dbi[t], &k, NULL);
 	if (rc == MDB_NOTFOUND)
 		return 0;
@@ -164,4 +166,10 @@ db_count(struct db_txn *txn, enum db_table t)
 	if ((rc = mdb_stat(txn->txn, txn->db->dbi[t], &st)) != 0)
 		return db_txn_lmdb(txn, rc);
 	return (long)st.ms_entries;
+}
+
+int
+db_txn_dirty(struct db_txn *txn)
+{
+	return txn->writes > 0;
 }

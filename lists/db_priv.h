@@ -44,6 +44,7 @@ struct db_txn {
 	struct db	*db;
 	MDB_txn		*txn;
 	int		 write;
+	unsigned long	 writes;	/* db_put/db_del calls so far */
 	int		 mdb_rc;	/* first LMDB failure, 0 if none */
 	size_t		 mapsize;	/* map size when the txn began */
 	char		 err[DB_ERR_MAX];

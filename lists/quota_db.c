@@ -66,6 +66,20 @@ quota_key_make(struct quota_key *k, enum quota_scope scope, const char *id,
 	return 0;
 }
 
+enum quota_kind
+quota_key_kind(const uint8_t *key, size_t klen, size_t *tlen)
+{
+	const uint8_t *nul = klen > 1 ? memchr(key + 1, '\0', klen - 1) :
+	    NULL;
+	size_t off;
+
+	*tlen = 0;
+	if (nul == NULL || (off = (size_t)(nul - key) + 2) > klen)
+		return 0;
+	*tlen = klen - off;
+	return (enum quota_kind)nul[1];
+}
+
 /* The key as text for error messages: "C acme msgs_per_hour". */
 static void
 quota_key_text(const uint8_t *key, size_t klen, char *buf, size_t len)
@@ -114,6 +128,14 @@ quota_raw_get(struct db_txn *txn, const uint8_t *key, size_t klen,
 		return rc;
 	return quota_decode(txn, key, klen, val, vlen, c) < 0 ? -1 :
 	    1;
+}
+
+int
+quota_db_get_stored(struct db_txn *txn, const struct quota_key *k,
+    struct quota_counter *c)
+{
+	memset(c, 0, sizeof(*c));
+	return quota_raw_get(txn, k->buf, k->len, c);
 }
 
 int
@@ -372,4 +394,36 @@ quota_db_reset(struct db_txn *txn, enum quota_scope scope, const char *id)
 		deleted = quota_keys_del(txn, DB_QUOTA, &ks);
 	quota_keys_free(&ks);
 	return deleted;
+}
+
+struct quota_scan {
+	int	(*fn)(const uint8_t *, size_t, const struct quota_counter *,
+		    void *);
+	void	*arg;
+};
+
+static int
+quota_scan_cb(const void *key, size_t klen, const void *val, size_t vlen,
+    void *arg)
+{
+	struct quota_scan *sc = arg;
+	struct quota_counter c;
+
+	if (vlen != QUOTA_VAL_LEN && vlen != QUOTA_VAL_V1)
+		return 0;	/* not a counter: the sweep's garbage */
+	c.count = bytes_get_le64(val);
+	c.start = (int64_t)bytes_get_le64((const uint8_t *)val + 8);
+	c.end = (int64_t)bytes_get_le64((const uint8_t *)val + 16);
+	if (c.start >= c.end)
+		return 0;
+	return sc->fn(key, klen, &c, sc->arg);
+}
+
+int
+quota_db_scan(struct db_txn *txn, int (*fn)(const uint8_t *, size_t,
+    const struct quota_counter *, void *), void *arg)
+{
+	struct quota_scan sc = { fn, arg };
+
+	return db_iter(txn, DB_QUOTA, NULL, 0, quota_scan_cb, &sc);
 }

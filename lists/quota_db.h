@@ -73,12 +73,26 @@ int	quota_key_make(struct quota_key *k, enum quota_scope scope,
 	    size_t tlen);
 
 /*
+ * The kind of key k (0 if k is not a counter key) and in *tlen the length
+ * of its tail (0: a customer- or login-wide counter).
+ */
+enum quota_kind quota_key_kind(const uint8_t *key, size_t klen,
+	    size_t *tlen);
+
+/*
  * The counter k as it stands at now: 1 with c filled when it is in a
  * window that holds now, 0 (c zeroed) when it is absent or its window has
  * ended, -1 on error (a corrupt value is an error naming the key).
  */
 int	quota_db_get(struct db_txn *txn, const struct quota_key *k,
 	    int64_t now, struct quota_counter *c);
+
+/*
+ * Counter k as stored, whatever its window: 1 with c filled, 0 absent
+ * (c zeroed), -1 on error (a corrupt value names the key).
+ */
+int	quota_db_get_stored(struct db_txn *txn, const struct quota_key *k,
+	    struct quota_counter *c);
 
 /*
  * Add n to counter k (write transaction). If it is absent or its window
@@ -127,6 +141,15 @@ long	quota_db_reclaim(struct db_txn *txn, int64_t now, long max,
 int	quota_db_each(struct db_txn *txn, enum quota_scope scope,
 	    const char *id, int64_t now,
 	    int (*fn)(enum quota_kind kind, const uint8_t *tail, size_t tlen,
+	    const struct quota_counter *c, void *arg), void *arg);
+
+/*
+ * Call fn for every counter of the table (any window; values that are
+ * not counters are skipped), in key order, until fn returns non-zero.
+ * -1 on error, else what the last fn returned.
+ */
+int	quota_db_scan(struct db_txn *txn,
+	    int (*fn)(const uint8_t *key, size_t klen,
 	    const struct quota_counter *c, void *arg), void *arg);
 
 /* Delete every counter of scope/id (write txn); the number, or -1. */

@@ -12,6 +12,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "db_batch.h"
 #include "log.h"
@@ -39,6 +40,7 @@ struct pending {
 struct quota {
 	struct db	*db;
 	struct db_batch	*batch;
+	struct quota_cache *cache;
 	pthread_mutex_t	 mu;
 	struct pending	*bucket[QUOTA_BUCKETS];
 	atomic_llong	 next_reclaim;
@@ -49,9 +51,14 @@ struct quota *
 quota_new(struct db *db)
 {
 	struct quota *q = xcalloc(1, sizeof(*q));
+	char err[512];
 
 	q->db = db;
 	q->batch = db_batch_new(db);
+	if ((q->cache = quota_cache_new(db, (int64_t)time(NULL), err,
+	    sizeof(err))) == NULL)
+		log_msg(LOG_ERR, NULL, "quota: counters not cached, every "
+		    "check reads the database: %s", err);
 	pthread_mutex_init(&q->mu, NULL);
 	atomic_init(&q->next_reclaim, 0);
 	return q;
@@ -61,6 +68,12 @@ struct db *
 quota_db(struct quota *q)
 {
 	return q->db;
+}
+
+struct quota_cache *
+quota_counters_cache(struct quota *q)
+{
+	return q->cache;
 }
 
 void
@@ -76,6 +89,7 @@ quota_free(struct quota *q)
 			free(p);
 		}
 	db_batch_free(q->batch);
+	quota_cache_free(q->cache);
 	pthread_mutex_destroy(&q->mu);
 	free(q);
 }
@@ -151,10 +165,10 @@ quota_pending_add(struct quota *q, const struct quota_key *k, int64_t delta)
 }
 
 int
-quota_write(struct quota *q, int (*fn)(struct db_txn *, void *), void *arg,
-    char *err, size_t errlen)
+quota_write(struct quota *q, int (*fn)(struct db_txn *, void *),
+    void (*committed)(void *, uint64_t), void *arg, char *err, size_t errlen)
 {
-	return db_batch_write(q->batch, fn, arg, err, errlen);
+	return db_batch_write(q->batch, fn, committed, arg, err, errlen);
 }
 
 struct quota_reclaim {
@@ -183,6 +197,19 @@ quota_reclaim_txn(struct db_txn *txn, void *arg)
 	return 0;
 }
 
+/*
+ * The sweep deleted only counters whose window had ended (they read as
+ * zero, cached or not) and values that were not counters (never cached).
+ */
+static void
+quota_reclaim_committed(void *arg, uint64_t txnid)
+{
+	struct quota_reclaim *r = arg;
+
+	quota_cache_commit_begin(r->q->cache, txnid, r->now);
+	quota_cache_commit_end(r->q->cache);
+}
+
 void
 quota_maybe_reclaim(struct quota *q, int64_t now, const char *logid)
 {
@@ -193,7 +220,8 @@ quota_maybe_reclaim(struct quota *q, int64_t now, const char *logid)
 	if (now < due || !atomic_compare_exchange_strong(&q->next_reclaim,
 	    &due, (long long)now + QUOTA_RECLAIM_EVERY))
 		return;
-	if (quota_write(q, quota_reclaim_txn, &r, err, sizeof(err)) < 0)
+	if (quota_write(q, quota_reclaim_txn, quota_reclaim_committed, &r,
+	    err, sizeof(err)) < 0)
 		log_msg(LOG_ERR, logid, "quota: reclaiming expired counters "
 		    "failed: %s", err);
 	else if (r.deleted > 0)

@@ -34,6 +34,7 @@
 #include <stdint.h>
 
 #include "db.h"
+#include "quota_cache.h"
 #include "quota_db.h"
 
 struct quota;
@@ -42,9 +43,14 @@ struct session;
 struct txn;
 struct verdict;
 
-/* db is borrowed. */
+/*
+ * db is borrowed. The counters are scanned once for the cache
+ * (quota_cache.h); if that fails the engine reads every counter from db.
+ */
 struct quota *quota_new(struct db *db);
 struct db *quota_db(struct quota *q);	/* the counters' environment */
+/* The committed counters in memory; NULL when the scan failed. */
+struct quota_cache *quota_counters_cache(struct quota *q);
 void	quota_free(struct quota *q);	/* NULL is a no-op */
 
 /* Pending reservations of counter k (in this process). */
@@ -52,9 +58,14 @@ uint64_t quota_pending(struct quota *q, const struct quota_key *k);
 /* Add (delta > 0) or give back (delta < 0) a reservation. */
 void	quota_pending_add(struct quota *q, const struct quota_key *k,
 	    int64_t delta);
-/* Run a write in the shared group commit (db_batch_write). */
+/*
+ * Run a write in the shared group commit (db_batch_write). committed
+ * tells the cache what the write did (quota_cache_commit_begin() with
+ * the txnid it gets, ...): every write of the counters must have one.
+ */
 int	quota_write(struct quota *q, int (*fn)(struct db_txn *, void *),
-	    void *arg, char *err, size_t errlen);
+	    void (*committed)(void *, uint64_t), void *arg, char *err,
+	    size_t errlen);
 /* Lock and unlock the pending table around a check-and-reserve. */
 void	quota_lock(struct quota *q);
 void	quota_unlock(struct quota *q);

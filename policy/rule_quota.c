@@ -296,10 +296,45 @@ quota_candidates(struct txn *t, struct quota_txn *qt, const char *rcpt,
 }
 
 /*
+ * The committed counts of the candidates into cnt: from the cache
+ * (quota_cache.h) where it knows them, the others in one read
+ * transaction (and remembered). 0 / -1 with err.
+ */
+static int
+quota_committed(struct quota *q, const struct qitem *c, int n, int64_t now,
+    uint64_t *cnt, char *err, size_t errlen)
+{
+	struct quota_cache *qc = quota_counters_cache(q);
+	struct quota_counter v;
+	struct db_txn *rt = NULL;
+	int r = 0;
+
+	for (int i = 0; i < n && r >= 0; i++) {
+		if (quota_cache_get(qc, &c[i].key, now, &v)) {
+			cnt[i] = v.count;
+			continue;
+		}
+		if (rt == NULL && (rt = db_read_begin(quota_db(q), err,
+		    errlen)) == NULL)
+			return -1;
+		if ((r = quota_db_get_stored(rt, &c[i].key, &v)) < 0) {
+			snprintf(err, errlen, "%s", db_txn_error(rt));
+			break;
+		}
+		quota_cache_fill(qc, db_txn_id(rt), &c[i].key, r, &v);
+		cnt[i] = r > 0 && now >= v.start && now < v.end ? v.count : 0;
+	}
+	if (rt != NULL)
+		db_read_end(rt);
+	return r < 0 ? -1 : 0;
+}
+
+/*
  * Check the candidates against committed plus pending counts and reserve
  * them, under the pending lock. Pending counts are read before the
- * snapshot of the committed ones begins: a charge that commits in between
- * is then counted twice (a refusal that a retry clears) but never missed.
+ * committed ones: a charge that commits in between is then counted twice
+ * (a refusal that a retry clears) but never missed (a reservation is
+ * given back only after its charge's commit reached the cache).
  * Returns the index of the first enforced candidate over its limit, -1 if
  * all were reserved, -2 on a database error (err set).
  */
@@ -307,31 +342,26 @@ static int
 quota_reserve(struct session *s, struct quota_txn *qt, struct qitem *c,
     int n, int64_t now, char *err, size_t errlen)
 {
-	uint64_t pend[QCAND_MAX];
-	struct quota_counter cnt;
-	struct db_txn *rt;
-	int over = -1, r = 0;
+	uint64_t pend[QCAND_MAX], cnt[QCAND_MAX];
+	int over = -1;
 
 	quota_lock(qt->q);
 	for (int i = 0; i < n; i++)
 		pend[i] = quota_pending(qt->q, &c[i].key);
-	if ((rt = db_read_begin(quota_db(qt->q), err, errlen)) == NULL) {
+	if (quota_committed(qt->q, c, n, now, cnt, err, errlen) < 0) {
 		quota_unlock(qt->q);
 		return -2;
 	}
-	for (int i = 0; i < n && r >= 0; i++) {
-		if ((r = quota_db_get(rt, &c[i].key, now, &cnt)) < 0)
-			snprintf(err, errlen, "%s", db_txn_error(rt));
-		c[i].old = cnt.count + pend[i];
+	for (int i = 0; i < n; i++) {
+		c[i].old = cnt[i] + pend[i];
 		c[i].over = c[i].old + c[i].n > c[i].limit ||
 		    c[i].old + c[i].n < c[i].old;
 		if (c[i].over && c[i].enforce && over < 0)
 			over = i;
 	}
-	db_read_end(rt);
-	if (r < 0 || over >= 0) {
+	if (over >= 0) {
 		quota_unlock(qt->q);
-		return r < 0 ? -2 : over;
+		return over;
 	}
 	for (int i = 0; i < n; i++)
 		quota_pending_add(qt->q, &c[i].key, (int64_t)c[i].n);
@@ -411,24 +441,34 @@ rule_quota_rcpt(struct session *s, const char *rcpt, struct verdict *v)
 /* ---- end of message ---- */
 
 struct quota_charge {
+	struct quota	*q;
 	struct qitem	*items;
 	size_t		 n;
 	int64_t		 now;
 	long		 over;		/* out: enforced item over, or -1 */
 };
 
-/* Check every item against the committed counts, then charge them all. */
+/*
+ * Check every item against the committed counts, then charge them all.
+ * While the transaction has written nothing (the first of its batch to
+ * write) it sees the last commit, which the cache knows when it is
+ * current: counts come from there where it can tell.
+ */
 static int
 quota_charge_txn(struct db_txn *txn, void *arg)
 {
 	struct quota_charge *ch = arg;
+	struct quota_cache *qc = quota_counters_cache(ch->q);
+	int clean = !db_txn_dirty(txn);
 	struct quota_counter c;
 
 	ch->over = -1;
 	for (size_t i = 0; i < ch->n; i++) {
 		struct qitem *it = &ch->items[i];
 
-		if (quota_db_get(txn, &it->key, ch->now, &it->cur) < 0)
+		if (!(clean && quota_cache_get(qc, &it->key, ch->now,
+		    &it->cur)) &&
+		    quota_db_get(txn, &it->key, ch->now, &it->cur) < 0)
 			return -1;
 		it->old = it->cur.count;
 		it->over = it->old + it->n > it->limit ||
@@ -449,6 +489,23 @@ quota_charge_txn(struct db_txn *txn, void *arg)
 		it->cend = c.end;
 	}
 	return 0;
+}
+
+/* Committed: what the charge wrote, into the cache. */
+static void
+quota_charge_committed(void *arg, uint64_t txnid)
+{
+	struct quota_charge *ch = arg;
+	struct quota_cache *qc = quota_counters_cache(ch->q);
+
+	quota_cache_commit_begin(qc, txnid, ch->now);
+	for (size_t i = 0; ch->over < 0 && i < ch->n; i++) {
+		struct quota_counter c = { ch->items[i].now,
+		    ch->items[i].cstart, ch->items[i].cend };
+
+		quota_cache_put(qc, &ch->items[i].key, &c);
+	}
+	quota_cache_commit_end(qc);
 }
 
 /* The reserved items, re-windowed at now, plus the per-send counters. */
@@ -553,9 +610,11 @@ rule_quota_eom(struct session *s, struct verdict *v)
 		return RULE_MSG_SIZE;
 	if (qt->nrcpts == 0)
 		return -1;	/* nothing reserved, nothing to charge */
+	ch.q = qt->q;
 	ch.now = (int64_t)time(NULL);
 	ch.n = quota_charge_list(t, qt, ch.now, &ch.items);
-	if (quota_write(qt->q, quota_charge_txn, &ch, err, sizeof(err)) < 0) {
+	if (quota_write(qt->q, quota_charge_txn, quota_charge_committed, &ch,
+	    err, sizeof(err)) < 0) {
 		free(ch.items);
 		return quota_db_failed(s, v, "charging the counters", err) ?
 		    RULE_RATE : -1;
@@ -599,8 +658,10 @@ rule_quota_end(struct txn *t)
 }
 
 struct quota_refund {
+	struct quota		*q;
 	const struct qitem	*items;
 	size_t			 n;
+	int64_t			 now;
 };
 
 static int
@@ -615,6 +676,19 @@ quota_refund_txn(struct db_txn *txn, void *arg)
 	return 0;
 }
 
+/* Committed: the counters refunded are forgotten, then read again. */
+static void
+quota_refund_committed(void *arg, uint64_t txnid)
+{
+	const struct quota_refund *rf = arg;
+	struct quota_cache *qc = quota_counters_cache(rf->q);
+
+	quota_cache_commit_begin(qc, txnid, rf->now);
+	for (size_t i = 0; i < rf->n; i++)
+		quota_cache_drop(qc, &rf->items[i].key);
+	quota_cache_commit_end(qc);
+}
+
 void
 rule_quota_refund(struct session *s)
 {
@@ -624,9 +698,12 @@ rule_quota_refund(struct session *s)
 
 	if (qt == NULL || qt->charged == NULL)
 		return;
+	rf.q = qt->q;
 	rf.items = qt->charged;
 	rf.n = qt->ncharged;
-	if (quota_write(qt->q, quota_refund_txn, &rf, err, sizeof(err)) < 0)
+	rf.now = (int64_t)time(NULL);
+	if (quota_write(qt->q, quota_refund_txn, quota_refund_committed, &rf,
+	    err, sizeof(err)) < 0)
 		log_msg(LOG_ERR, s->logid, "ref=%s quota refund failed, the "
 		    "tempfailed message stays charged: %s", s->txn->ref, err);
 	free(qt->charged);

@@ -161,7 +161,7 @@ race_thread(void *arg)
 	char err[512];
 
 	for (int i = 0; i < 10; i++) {
-		if (db_batch_write(r->b, op_charge, &r->o, err,
+		if (db_batch_write(r->b, op_charge, NULL, &r->o, err,
 		    sizeof(err)) < 0)
 			r->failed++;
 		else

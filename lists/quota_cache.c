@@ -1,0 +1,436 @@
+/*
+ * quota_cache - the committed quota counters, known in memory (see
+ * quota_cache.h for what is kept and why it is exact)
+ *
+ * Values: a chained hash table of customer-wide counters (key, present,
+ * stored counter). Filters: QCACHE_FILTERS Bloom filters, each for one
+ * hour [start, start + 1 h) holding every per-recipient and per-send key
+ * whose window overlaps it; QCACHE_PROBES bits per key, all in one
+ * cache line (a blocked Bloom filter). A filter for a newer window replaces the oldest; a window
+ * older than every filter has none (lookups in it read LMDB).
+ *
+ * complete_from: no counter whose window reaches into an hour starting at
+ * or after this time existed when tracking began (the scan), or since the
+ * last commit of another process; a filter created for such an hour
+ * starts complete.
+ *
+ * Ownership: entries and filters belong to the cache.
+ * Threads: one mutex over everything; db_last_txnid() is read before it.
+ * Errors: allocation failure aborts (xalloc); the scan's is returned.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hash64.h"
+#include "quota_cache.h"
+#include "xalloc.h"
+
+#define QCACHE_BUCKETS		16384
+#define QCACHE_VALUES_MAX	131072	/* entries; then emptied */
+#define QCACHE_FILTERS		2
+#define QCACHE_FILTER_BITS	(1UL << 24)	/* 2 MB */
+#define QCACHE_PROBES		4
+#define QCACHE_BLOCK_SHIFT	15	/* log2(QCACHE_FILTER_BITS / 512) */
+#define QCACHE_NO_WINDOW	INT64_MIN
+
+_Static_assert(QCACHE_FILTER_BITS / 512 == 1UL << QCACHE_BLOCK_SHIFT,
+    "filter block index bits");
+_Static_assert(QCACHE_BLOCK_SHIFT + 9 * QCACHE_PROBES <= 64,
+    "filter hash bits");
+
+struct qvalue {
+	struct qvalue	*next;
+	uint64_t	 hash;
+	struct quota_counter c;
+	int		 present;
+	size_t		 klen;
+	uint8_t		 key[];
+};
+
+struct qfilter {
+	int64_t		 start;		/* QCACHE_NO_WINDOW: unused */
+	int		 complete;
+	uint64_t	*bits;
+};
+
+struct quota_cache {
+	struct db	*db;
+	pthread_mutex_t	 mu;
+	uint64_t	 known;		/* the commit the cache shows */
+	int64_t		 complete_from;
+	struct qvalue	*bucket[QCACHE_BUCKETS];
+	size_t		 nvalues;
+	struct qfilter	 filter[QCACHE_FILTERS];
+	unsigned long	 hits, misses;
+};
+
+static int64_t
+hour_of(int64_t t)
+{
+	int64_t r = t % QCACHE_HOUR;
+
+	return t - (r < 0 ? r + QCACHE_HOUR : r);
+}
+
+/* ---- values ---- */
+
+static struct qvalue **
+qvalue_find(struct quota_cache *qc, const uint8_t *key, size_t klen,
+    uint64_t h)
+{
+	struct qvalue **pp = &qc->bucket[h % QCACHE_BUCKETS];
+
+	for (; *pp != NULL; pp = &(*pp)->next)
+		if ((*pp)->hash == h && (*pp)->klen == klen &&
+		    memcmp((*pp)->key, key, klen) == 0)
+			break;
+	return pp;
+}
+
+static void
+qvalue_clear(struct quota_cache *qc)
+{
+	struct qvalue *v, *next;
+
+	for (size_t i = 0; i < QCACHE_BUCKETS; i++) {
+		for (v = qc->bucket[i]; v != NULL; v = next) {
+			next = v->next;
+			free(v);
+		}
+		qc->bucket[i] = NULL;
+	}
+	qc->nvalues = 0;
+}
+
+static void
+qvalue_set(struct quota_cache *qc, const struct quota_key *k, int present,
+    const struct quota_counter *c)
+{
+	uint64_t h = hash64(k->buf, k->len, 0);
+	struct qvalue **pp = qvalue_find(qc, k->buf, k->len, h), *v = *pp;
+
+	if (v == NULL) {
+		if (qc->nvalues >= QCACHE_VALUES_MAX) {
+			qvalue_clear(qc);	/* refilled by reads */
+			pp = qvalue_find(qc, k->buf, k->len, h);
+		}
+		v = xmalloc(sizeof(*v) + k->len);
+		v->next = NULL;
+		v->hash = h;
+		v->klen = k->len;
+		memcpy(v->key, k->buf, k->len);
+		*pp = v;
+		qc->nvalues++;
+	}
+	v->present = present;
+	if (present)
+		v->c = *c;
+	else
+		memset(&v->c, 0, sizeof(v->c));
+}
+
+static void
+qvalue_drop(struct quota_cache *qc, const struct quota_key *k)
+{
+	uint64_t h = hash64(k->buf, k->len, 0);
+	struct qvalue **pp = qvalue_find(qc, k->buf, k->len, h), *v = *pp;
+
+	if (v != NULL) {
+		*pp = v->next;
+		free(v);
+		qc->nvalues--;
+	}
+}
+
+/* ---- filters ---- */
+
+/* The filter of the hour starting at w, made if create allows. */
+static struct qfilter *
+qfilter_for(struct quota_cache *qc, int64_t w, int create)
+{
+	struct qfilter *f, *old = &qc->filter[0];
+
+	for (int i = 0; i < QCACHE_FILTERS; i++) {
+		f = &qc->filter[i];
+		if (f->start == w)
+			return f;
+		if (f->start < old->start)
+			old = f;
+	}
+	if (!create || (old->start != QCACHE_NO_WINDOW && old->start > w))
+		return NULL;	/* older than every filter kept */
+	memset(old->bits, 0, QCACHE_FILTER_BITS / 8);
+	old->start = w;
+	old->complete = w >= qc->complete_from;
+	return old;
+}
+
+/*
+ * A key's bits all lie in one 512-bit block (one cache line): the block
+ * from the hash's low bits, each probe's bit from the next 9 bits. One
+ * cache miss per lookup instead of one per probe.
+ */
+static uint64_t *
+qfilter_block(const struct qfilter *f, uint64_t h)
+{
+	return f->bits + (h & (QCACHE_FILTER_BITS / 512 - 1)) * 8;
+}
+
+static void
+qfilter_add(struct qfilter *f, const uint8_t *key, size_t klen)
+{
+	uint64_t h = hash64(key, klen, 1), *blk = qfilter_block(f, h);
+
+	h >>= QCACHE_BLOCK_SHIFT;
+	for (int i = 0; i < QCACHE_PROBES; i++, h >>= 9)
+		blk[(h & 511) / 64] |= 1ULL << (h % 64);
+}
+
+static int
+qfilter_may_have(const struct qfilter *f, const uint8_t *key, size_t klen)
+{
+	uint64_t h = hash64(key, klen, 1);
+	const uint64_t *blk = qfilter_block(f, h);
+
+	h >>= QCACHE_BLOCK_SHIFT;
+	for (int i = 0; i < QCACHE_PROBES; i++, h >>= 9)
+		if ((blk[(h & 511) / 64] & (1ULL << (h % 64))) == 0)
+			return 0;
+	return 1;
+}
+
+/* A per-recipient counter stored with window c: into the filters. */
+static void
+qfilter_put(struct quota_cache *qc, const uint8_t *key, size_t klen,
+    const struct quota_counter *c)
+{
+	struct qfilter *f;
+	int n = 0;
+
+	/* Every hour the window overlaps (one, for aligned windows). */
+	for (int64_t w = hour_of(c->start); w < c->end && n < QCACHE_FILTERS;
+	    w += QCACHE_HOUR, n++)
+		if ((f = qfilter_for(qc, w, 1)) != NULL)
+			qfilter_add(f, key, klen);
+}
+
+/* Kept by presence: per-recipient and per-send counters. */
+static int
+qfiltered(enum quota_kind kind, size_t tlen)
+{
+	return tlen > 0 && (kind == QUOTA_RCPT_HOUR || kind == QUOTA_SEND);
+}
+
+/* ---- the scan ---- */
+
+struct qscan {
+	struct quota_cache *qc;
+	struct qfilter	*now_f;
+	int64_t		 w;		/* the current hour */
+	int64_t		 maxend;
+};
+
+static int
+qscan_cb(const uint8_t *key, size_t klen, const struct quota_counter *c,
+    void *arg)
+{
+	struct qscan *sc = arg;
+	enum quota_kind kind;
+	size_t tlen;
+
+	kind = quota_key_kind(key, klen, &tlen);
+	if (!qfiltered(kind, tlen))
+		return 0;
+	if (c->end > sc->w && c->start < sc->w + QCACHE_HOUR)
+		qfilter_add(sc->now_f, key, klen);
+	if (c->end > sc->maxend)
+		sc->maxend = c->end;
+	return 0;
+}
+
+struct quota_cache *
+quota_cache_new(struct db *db, int64_t now, char *err, size_t errlen)
+{
+	struct quota_cache *qc = xcalloc(1, sizeof(*qc));
+	struct qscan sc = { qc, NULL, hour_of(now), INT64_MIN };
+	struct db_txn *rt;
+	int rc;
+
+	qc->db = db;
+	pthread_mutex_init(&qc->mu, NULL);
+	for (int i = 0; i < QCACHE_FILTERS; i++) {
+		qc->filter[i].start = QCACHE_NO_WINDOW;
+		qc->filter[i].bits = xcalloc(QCACHE_FILTER_BITS / 64,
+		    sizeof(uint64_t));
+	}
+	qc->complete_from = INT64_MAX;	/* nothing complete until scanned */
+	sc.now_f = qfilter_for(qc, sc.w, 1);
+	if ((rt = db_read_begin(db, err, errlen)) == NULL) {
+		quota_cache_free(qc);
+		return NULL;
+	}
+	rc = quota_db_scan(rt, qscan_cb, &sc);
+	if (rc < 0)
+		snprintf(err, errlen, "%s", db_txn_error(rt));
+	qc->known = db_txn_id(rt);
+	db_read_end(rt);
+	if (rc < 0) {
+		quota_cache_free(qc);
+		return NULL;
+	}
+	sc.now_f->complete = 1;
+	qc->complete_from = sc.maxend > sc.w + QCACHE_HOUR ? sc.maxend :
+	    sc.w + QCACHE_HOUR;
+	return qc;
+}
+
+void
+quota_cache_free(struct quota_cache *qc)
+{
+	if (qc == NULL)
+		return;
+	qvalue_clear(qc);
+	for (int i = 0; i < QCACHE_FILTERS; i++)
+		free(qc->filter[i].bits);
+	pthread_mutex_destroy(&qc->mu);
+	free(qc);
+}
+
+/* ---- lookups ---- */
+
+/* Under the lock, with the cache current: 1 known / 0 not. */
+static int
+qcache_lookup(struct quota_cache *qc, const struct quota_key *k,
+    int64_t now, struct quota_counter *c)
+{
+	enum quota_kind kind;
+	struct qvalue *v;
+	struct qfilter *f;
+	size_t tlen;
+
+	kind = quota_key_kind(k->buf, k->len, &tlen);
+	if (kind != 0 && tlen == 0) {
+		v = *qvalue_find(qc, k->buf, k->len, hash64(k->buf, k->len,
+		    0));
+		if (v == NULL)
+			return 0;
+		if (v->present && now >= v->c.start && now < v->c.end)
+			*c = v->c;
+		return 1;
+	}
+	if (!qfiltered(kind, tlen))
+		return 0;
+	f = qfilter_for(qc, hour_of(now), 1);
+	return f != NULL && f->complete &&
+	    !qfilter_may_have(f, k->buf, k->len);
+}
+
+int
+quota_cache_get(struct quota_cache *qc, const struct quota_key *k,
+    int64_t now, struct quota_counter *c)
+{
+	uint64_t last;
+	int known = 0;
+
+	if (qc == NULL)
+		return 0;
+	memset(c, 0, sizeof(*c));
+	last = db_last_txnid(qc->db);
+	pthread_mutex_lock(&qc->mu);
+	if (last == qc->known)
+		known = qcache_lookup(qc, k, now, c);
+	if (known)
+		qc->hits++;
+	else
+		qc->misses++;
+	pthread_mutex_unlock(&qc->mu);
+	return known;
+}
+
+void
+quota_cache_fill(struct quota_cache *qc, uint64_t txnid,
+    const struct quota_key *k, int present, const struct quota_counter *c)
+{
+	size_t tlen;
+
+	if (qc == NULL || quota_key_kind(k->buf, k->len, &tlen) == 0 ||
+	    tlen != 0)
+		return;
+	pthread_mutex_lock(&qc->mu);
+	if (txnid == qc->known)
+		qvalue_set(qc, k, present, c);
+	pthread_mutex_unlock(&qc->mu);
+}
+
+/* ---- commits ---- */
+
+void
+quota_cache_commit_begin(struct quota_cache *qc, uint64_t txnid,
+    int64_t now)
+{
+	int64_t from;
+
+	if (qc == NULL)
+		return;
+	pthread_mutex_lock(&qc->mu);
+	if (txnid != qc->known && txnid != qc->known + 1) {
+		/*
+		 * Another process committed since: what it changed is
+		 * unknown. Values go; filters are complete again only for
+		 * hours it cannot have written into (with an hour's margin
+		 * for another clock).
+		 */
+		qvalue_clear(qc);
+		for (int i = 0; i < QCACHE_FILTERS; i++)
+			qc->filter[i].complete = 0;
+		from = hour_of(now) + 2 * QCACHE_HOUR;
+		if (from > qc->complete_from)
+			qc->complete_from = from;
+	}
+	qc->known = txnid;
+}
+
+void
+quota_cache_put(struct quota_cache *qc, const struct quota_key *k,
+    const struct quota_counter *c)
+{
+	enum quota_kind kind;
+	size_t tlen;
+
+	if (qc == NULL)
+		return;
+	kind = quota_key_kind(k->buf, k->len, &tlen);
+	if (kind != 0 && tlen == 0)
+		qvalue_set(qc, k, 1, c);
+	else if (qfiltered(kind, tlen))
+		qfilter_put(qc, k->buf, k->len, c);
+}
+
+void
+quota_cache_drop(struct quota_cache *qc, const struct quota_key *k)
+{
+	if (qc != NULL)
+		qvalue_drop(qc, k);
+}
+
+void
+quota_cache_commit_end(struct quota_cache *qc)
+{
+	if (qc != NULL)
+		pthread_mutex_unlock(&qc->mu);
+}
+
+void
+quota_cache_stats(struct quota_cache *qc, unsigned long *hits,
+    unsigned long *misses)
+{
+	*hits = *misses = 0;
+	if (qc == NULL)
+		return;
+	pthread_mutex_lock(&qc->mu);
+	*hits = qc->hits;
+	*misses = qc->misses;
+	pthread_mutex_unlock(&qc->mu);
+}

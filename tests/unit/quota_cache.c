@@ -1,0 +1,291 @@
+/*
+ * quota_cache unit test, over a real LMDB environment: what the cache
+ * answers must be what LMDB holds. Charges through the group commit reach
+ * it in commit order; a value read at an old snapshot is not kept; a
+ * commit by another process (a forked child, as aupctl would be) makes
+ * the cache stop answering until it has caught up, and then answer only
+ * what it can still vouch for; the scan at start sees the counters
+ * already there, including windows reaching into later hours.
+ */
+#include <sys/wait.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "db_batch.h"
+#include "log.h"
+#include "quota_cache.h"
+#include "quota_db.h"
+#include "tap.h"
+
+#define T0	INT64_C(1795334400)	/* 2026-11-22T08:00:00Z */
+#define H	3600
+
+static char dir[] = "/tmp/aup-quota-cache-XXXXXX";
+static char path[256];
+
+struct charge {
+	struct quota_cache *qc;
+	struct quota_key k[4];
+	int		 n;
+	int64_t		 now, start[4], end[4];
+	struct quota_counter out[4];
+};
+
+static int
+charge_txn(struct db_txn *txn, void *arg)
+{
+	struct charge *ch = arg;
+
+	for (int i = 0; i < ch->n; i++)
+		if (quota_db_add(txn, &ch->k[i], 1, ch->now, ch->start[i],
+		    ch->end[i], &ch->out[i]) < 0)
+			return -1;
+	return 0;
+}
+
+static void
+charge_committed(void *arg, uint64_t txnid)
+{
+	struct charge *ch = arg;
+
+	quota_cache_commit_begin(ch->qc, txnid, ch->now);
+	for (int i = 0; i < ch->n; i++)
+		quota_cache_put(ch->qc, &ch->k[i], &ch->out[i]);
+	quota_cache_commit_end(ch->qc);
+}
+
+static void
+key(struct quota_key *k, enum quota_kind kind, const char *tail)
+{
+	if (quota_key_make(k, QUOTA_CUSTOMER, "acme", kind, tail,
+	    tail != NULL ? strlen(tail) : 0) < 0)
+		bail("quota_key_make");
+}
+
+/* Charge the counters of ch (windows set by the caller). */
+static void
+charge(struct db_batch *b, struct charge *ch)
+{
+	char err[512];
+
+	if (db_batch_write(b, charge_txn, charge_committed, ch, err,
+	    sizeof(err)) < 0)
+		bail("charge: %s", err);
+}
+
+/* What LMDB says of k at now: the count, or -1 on error. */
+static long long
+lmdb_count(struct db *db, const struct quota_key *k, int64_t now)
+{
+	struct quota_counter c;
+	struct db_txn *rt;
+	char err[512];
+	int r;
+
+	if ((rt = db_read_begin(db, err, sizeof(err))) == NULL)
+		bail("read: %s", err);
+	r = quota_db_get(rt, k, now, &c);
+	db_read_end(rt);
+	return r < 0 ? -1 : (long long)c.count;
+}
+
+/* A commit by another process: the child adds n to k at now. */
+static void
+foreign_charge(const struct quota_key *k, int64_t now, uint64_t n)
+{
+	pid_t pid;
+	int st;
+
+	fflush(NULL);
+	if ((pid = fork()) < 0)
+		bail("fork");
+	if (pid == 0) {
+		char err[512];
+		struct charge ch = { .n = 1, .now = now };
+		struct db *db;
+
+		ch.k[0] = *k;
+		ch.start[0] = now - now % H;
+		ch.end[0] = ch.start[0] + H;
+		if ((db = db_open(path, 1 << 20, 64 << 20, 0, err,
+		    sizeof(err))) == NULL)
+			_exit(1);
+		for (uint64_t i = 0; i < n; i++)
+			if (db_write(db, charge_txn, &ch, err,
+			    sizeof(err)) < 0)
+				_exit(1);
+		db_close(db);
+		_exit(0);
+	}
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
+	    WEXITSTATUS(st) != 0)
+		bail("foreign writer failed");
+}
+
+static void
+test_own_commits(struct db *db, struct db_batch *b, struct quota_cache *qc)
+{
+	struct quota_counter c;
+	struct charge ch = { .qc = qc, .n = 3, .now = T0 + 100 };
+	struct quota_key bob;
+	struct db_txn *rt;
+	char err[512];
+	int r;
+
+	key(&ch.k[0], QUOTA_MSGS_HOUR, NULL);
+	key(&ch.k[1], QUOTA_RCPT_HOUR, "alice@example.net");
+	key(&ch.k[2], QUOTA_SEND, "0123456789abcdef");
+	key(&bob, QUOTA_RCPT_HOUR, "bob@example.net");
+	ch.start[0] = ch.start[1] = T0;
+	ch.end[0] = ch.end[1] = T0 + H;
+	ch.start[2] = T0 + 100;
+	ch.end[2] = T0 + 100 + H;
+
+	ok(quota_cache_get(qc, &bob, T0 + 100, &c) == 1 && c.count == 0,
+	    "empty table: a recipient's counter is known to be zero");
+	ok(quota_cache_get(qc, &ch.k[0], T0 + 100, &c) == 0,
+	    "a customer counter never read is not known");
+	charge(b, &ch);
+	ok(quota_cache_get(qc, &ch.k[0], T0 + 200, &c) == 1 &&
+	    c.count == 1 && c.start == T0 && c.end == T0 + H,
+	    "after a charge the customer counter is known: 1 in [T0, T0+1h)");
+	ok(quota_cache_get(qc, &ch.k[1], T0 + 200, &c) == 0,
+	    "a charged recipient is not answered (LMDB is asked)");
+	ok(quota_cache_get(qc, &ch.k[2], T0 + 200, &c) == 0,
+	    "a charged send is not answered");
+	ok(quota_cache_get(qc, &bob, T0 + 200, &c) == 1 && c.count == 0,
+	    "another recipient is still known to be zero");
+	charge(b, &ch);
+	ok(quota_cache_get(qc, &ch.k[0], T0 + 300, &c) == 1 &&
+	    c.count == 2 && lmdb_count(db, &ch.k[0], T0 + 300) == 2,
+	    "a second charge: cache and LMDB both say 2");
+	ok(quota_cache_get(qc, &ch.k[0], T0 + H + 5, &c) == 1 &&
+	    c.count == 0, "in the next hour the counter reads zero");
+	ok(quota_cache_get(qc, &ch.k[2], T0 + H + 5, &c) == 0,
+	    "the send window reaches into the next hour: not answered there");
+	ok(quota_cache_get(qc, &ch.k[1], T0 + H + 5, &c) == 1 &&
+	    c.count == 0, "the recipient's hour is over: zero in the next");
+
+	/* A read at an old snapshot is not kept. */
+	if ((rt = db_read_begin(db, err, sizeof(err))) == NULL)
+		bail("read: %s", err);
+	r = quota_db_get_stored(rt, &ch.k[0], &c);
+	charge(b, &ch);	/* commits while the snapshot is open */
+	quota_cache_fill(qc, db_txn_id(rt), &ch.k[0], r, &c);
+	db_read_end(rt);
+	ok(quota_cache_get(qc, &ch.k[0], T0 + 300, &c) == 1 &&
+	    c.count == 3, "a value read before the last commit is ignored "
+	    "(3, not the stale 2)");
+}
+
+static void
+test_foreign(struct db *db, struct db_batch *b, struct quota_cache *qc)
+{
+	struct quota_counter c;
+	struct charge ch = { .qc = qc, .n = 1, .now = T0 + 400 };
+	struct quota_key carol, dave;
+	unsigned long hits, misses, h2, m2;
+
+	key(&ch.k[0], QUOTA_MSGS_HOUR, NULL);
+	key(&carol, QUOTA_RCPT_HOUR, "carol@example.net");
+	key(&dave, QUOTA_RCPT_HOUR, "dave@example.net");
+	ch.start[0] = T0;
+	ch.end[0] = T0 + H;
+	ok(quota_cache_get(qc, &carol, T0 + 400, &c) == 1,
+	    "before: carol's counter known to be zero");
+	foreign_charge(&carol, T0 + 400, 2);
+	foreign_charge(&ch.k[0], T0 + 400, 5);
+	quota_cache_stats(qc, &hits, &misses);
+	ok(quota_cache_get(qc, &carol, T0 + 400, &c) == 0 &&
+	    quota_cache_get(qc, &ch.k[0], T0 + 400, &c) == 0,
+	    "another process committed: nothing is answered");
+	quota_cache_stats(qc, &h2, &m2);
+	ok(h2 == hits && m2 == misses + 2, "the stats count two misses");
+	ok(lmdb_count(db, &carol, T0 + 400) == 2, "LMDB has carol at 2");
+	charge(b, &ch);	/* our next commit sees the gap */
+	ok(quota_cache_get(qc, &ch.k[0], T0 + 450, &c) == 1 &&
+	    c.count == 3 + 5 + 1 && lmdb_count(db, &ch.k[0], T0 + 450) == 9,
+	    "after our commit: the customer counter is 9 (3 + 5 theirs + 1)");
+	ok(quota_cache_get(qc, &carol, T0 + 450, &c) == 0 &&
+	    quota_cache_get(qc, &dave, T0 + 450, &c) == 0,
+	    "this hour's recipients are no longer vouched for");
+	ok(quota_cache_get(qc, &dave, T0 + H + 10, &c) == 0,
+	    "nor the next hour's (another clock may be ahead)");
+	ch.now = T0 + 2 * H + 10;
+	ch.start[0] = T0 + 2 * H;
+	ch.end[0] = T0 + 3 * H;
+	charge(b, &ch);
+	ok(quota_cache_get(qc, &dave, T0 + 2 * H + 20, &c) == 1 &&
+	    c.count == 0, "two hours on, recipients are known again");
+}
+
+static void
+test_scan(void)
+{
+	struct quota_counter c;
+	struct quota_key erin, frank, gina;
+	struct quota_cache *qc;
+	struct db *db;
+	char err[512];
+
+	key(&erin, QUOTA_RCPT_HOUR, "erin@example.net");
+	key(&frank, QUOTA_RCPT_HOUR, "frank@example.net");
+	key(&gina, QUOTA_RCPT_HOUR, "gina@example.net");
+	foreign_charge(&erin, T0 + 4 * H + 5, 1);	/* hour 4 */
+	foreign_charge(&gina, T0 + 6 * H + 5, 1);	/* hour 6: ahead */
+	if ((db = db_open(path, 1 << 20, 64 << 20, 0, err,
+	    sizeof(err))) == NULL)
+		bail("reopen: %s", err);
+	if ((qc = quota_cache_new(db, T0 + 4 * H + 60, err,
+	    sizeof(err))) == NULL)
+		bail("quota_cache_new: %s", err);
+	ok(quota_cache_get(qc, &erin, T0 + 4 * H + 60, &c) == 0,
+	    "scan: erin's counter of this hour is found (LMDB asked)");
+	ok(quota_cache_get(qc, &frank, T0 + 4 * H + 60, &c) == 1 &&
+	    c.count == 0, "scan: frank has none this hour");
+	ok(quota_cache_get(qc, &frank, T0 + 5 * H + 60, &c) == 0,
+	    "scan saw a window in hour 6: hour 5 is not vouched for");
+	ok(quota_cache_get(qc, &frank, T0 + 7 * H + 60, &c) == 1,
+	    "hour 7, after every window seen: vouched for");
+	quota_cache_free(qc);
+	db_close(db);
+}
+
+int
+main(void)
+{
+	struct quota_cache *qc;
+	struct db_batch *b;
+	struct db *db;
+	char err[512];
+
+	plan_no_plan();
+	log_open("quota_cache", 0, LOG_CRIT);
+	if (mkdtemp(dir) == NULL)
+		bail("mkdtemp");
+	snprintf(path, sizeof(path), "%s/quota", dir);
+	if ((db = db_open(path, 1 << 20, 64 << 20, 0, err,
+	    sizeof(err))) == NULL)
+		bail("db_open: %s", err);
+	if ((qc = quota_cache_new(db, T0 + 50, err, sizeof(err))) == NULL)
+		bail("quota_cache_new: %s", err);
+	b = db_batch_new(db);
+	test_own_commits(db, b, qc);
+	test_foreign(db, b, qc);
+	db_batch_free(b);
+	quota_cache_free(qc);
+	db_close(db);
+	test_scan();
+	if (system(NULL) != 0) {
+		char cmd[300];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		if (system(cmd) != 0)
+			diag("could not remove %s", dir);
+	}
+	return tap_done();
+}
