@@ -102,7 +102,8 @@ clean:
 
 .PHONY: all check check-unit san-check layers install clean
 
--include $(LIB_OBJ:.o=.d) $(MILTER_OBJ:.o=.d) $(CTL_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(MILTER_OBJ:.o=.d) $(CTL_OBJ:.o=.d) \
+	 $(UNIT_BIN:.t=.d) $(O)/tests/tap.d
 
 # Run the daemon in the foreground with the checkout's default config.
 run: $(O)/aup-milter $(O)/aupctl

@@ -59,6 +59,8 @@ struct quota_cache {
 	struct db	*db;
 	pthread_mutex_t	 mu;
 	uint64_t	 known;		/* the commit the cache shows */
+	int		 current;	/* between begin and end: known is
+					   the last commit */
 	int64_t		 complete_from;
 	struct qvalue	*bucket[QCACHE_BUCKETS];
 	size_t		 nvalues;
@@ -108,7 +110,7 @@ static void
 qvalue_set(struct quota_cache *qc, const struct quota_key *k, int present,
     const struct quota_counter *c)
 {
-	uint64_t h = hash64(k->buf, k->len, 0);
+	uint64_t h = k->hash;
 	struct qvalue **pp = qvalue_find(qc, k->buf, k->len, h), *v = *pp;
 
 	if (v == NULL) {
@@ -134,7 +136,7 @@ qvalue_set(struct quota_cache *qc, const struct quota_key *k, int present,
 static void
 qvalue_drop(struct quota_cache *qc, const struct quota_key *k)
 {
-	uint64_t h = hash64(k->buf, k->len, 0);
+	uint64_t h = k->hash;
 	struct qvalue **pp = qvalue_find(qc, k->buf, k->len, h), *v = *pp;
 
 	if (v != NULL) {
@@ -179,9 +181,9 @@ qfilter_block(const struct qfilter *f, uint64_t h)
 }
 
 static void
-qfilter_add(struct qfilter *f, const uint8_t *key, size_t klen)
+qfilter_add(struct qfilter *f, uint64_t h)
 {
-	uint64_t h = hash64(key, klen, 1), *blk = qfilter_block(f, h);
+	uint64_t *blk = qfilter_block(f, h);
 
 	h >>= QCACHE_BLOCK_SHIFT;
 	for (int i = 0; i < QCACHE_PROBES; i++, h >>= 9)
@@ -189,9 +191,8 @@ qfilter_add(struct qfilter *f, const uint8_t *key, size_t klen)
 }
 
 static int
-qfilter_may_have(const struct qfilter *f, const uint8_t *key, size_t klen)
+qfilter_may_have(const struct qfilter *f, uint64_t h)
 {
-	uint64_t h = hash64(key, klen, 1);
 	const uint64_t *blk = qfilter_block(f, h);
 
 	h >>= QCACHE_BLOCK_SHIFT;
@@ -203,8 +204,7 @@ qfilter_may_have(const struct qfilter *f, const uint8_t *key, size_t klen)
 
 /* A per-recipient counter stored with window c: into the filters. */
 static void
-qfilter_put(struct quota_cache *qc, const uint8_t *key, size_t klen,
-    const struct quota_counter *c)
+qfilter_put(struct quota_cache *qc, uint64_t h, const struct quota_counter *c)
 {
 	struct qfilter *f;
 	int n = 0;
@@ -213,7 +213,7 @@ qfilter_put(struct quota_cache *qc, const uint8_t *key, size_t klen,
 	for (int64_t w = hour_of(c->start); w < c->end && n < QCACHE_FILTERS;
 	    w += QCACHE_HOUR, n++)
 		if ((f = qfilter_for(qc, w, 1)) != NULL)
-			qfilter_add(f, key, klen);
+			qfilter_add(f, h);
 }
 
 /* Kept by presence: per-recipient and per-send counters. */
@@ -244,7 +244,7 @@ qscan_cb(const uint8_t *key, size_t klen, const struct quota_counter *c,
 	if (!qfiltered(kind, tlen))
 		return 0;
 	if (c->end > sc->w && c->start < sc->w + QCACHE_HOUR)
-		qfilter_add(sc->now_f, key, klen);
+		qfilter_add(sc->now_f, hash64(key, klen, 0));
 	if (c->end > sc->maxend)
 		sc->maxend = c->end;
 	return 0;
@@ -312,8 +312,7 @@ qcache_lookup(struct quota_cache *qc, const struct quota_key *k,
 
 	kind = quota_key_kind(k->buf, k->len, &tlen);
 	if (kind != 0 && tlen == 0) {
-		v = *qvalue_find(qc, k->buf, k->len, hash64(k->buf, k->len,
-		    0));
+		v = *qvalue_find(qc, k->buf, k->len, k->hash);
 		if (v == NULL)
 			return 0;
 		if (v->present && now >= v->c.start && now < v->c.end)
@@ -323,29 +322,54 @@ qcache_lookup(struct quota_cache *qc, const struct quota_key *k,
 	if (!qfiltered(kind, tlen))
 		return 0;
 	f = qfilter_for(qc, hour_of(now), 1);
-	return f != NULL && f->complete &&
-	    !qfilter_may_have(f, k->buf, k->len);
+	return f != NULL && f->complete && !qfilter_may_have(f, k->hash);
+}
+
+void
+quota_cache_begin(struct quota_cache *qc)
+{
+	uint64_t last;
+
+	if (qc == NULL)
+		return;
+	last = db_last_txnid(qc->db);
+	pthread_mutex_lock(&qc->mu);
+	qc->current = last == qc->known;
+}
+
+int
+quota_cache_lookup(struct quota_cache *qc, const struct quota_key *k,
+    int64_t now, struct quota_counter *c)
+{
+	int known;
+
+	memset(c, 0, sizeof(*c));
+	if (qc == NULL)
+		return 0;
+	known = qc->current && qcache_lookup(qc, k, now, c);
+	if (known)
+		qc->hits++;
+	else
+		qc->misses++;
+	return known;
+}
+
+void
+quota_cache_end(struct quota_cache *qc)
+{
+	if (qc != NULL)
+		pthread_mutex_unlock(&qc->mu);
 }
 
 int
 quota_cache_get(struct quota_cache *qc, const struct quota_key *k,
     int64_t now, struct quota_counter *c)
 {
-	uint64_t last;
-	int known = 0;
+	int known;
 
-	if (qc == NULL)
-		return 0;
-	memset(c, 0, sizeof(*c));
-	last = db_last_txnid(qc->db);
-	pthread_mutex_lock(&qc->mu);
-	if (last == qc->known)
-		known = qcache_lookup(qc, k, now, c);
-	if (known)
-		qc->hits++;
-	else
-		qc->misses++;
-	pthread_mutex_unlock(&qc->mu);
+	quota_cache_begin(qc);
+	known = quota_cache_lookup(qc, k, now, c);
+	quota_cache_end(qc);
 	return known;
 }
 
@@ -405,7 +429,7 @@ quota_cache_put(struct quota_cache *qc, const struct quota_key *k,
 	if (kind != 0 && tlen == 0)
 		qvalue_set(qc, k, 1, c);
 	else if (qfiltered(kind, tlen))
-		qfilter_put(qc, k->buf, k->len, c);
+		qfilter_put(qc, k->hash, c);
 }
 
 void

@@ -69,6 +69,16 @@ int	quota_cache_get(struct quota_cache *qc, const struct quota_key *k,
 	    int64_t now, struct quota_counter *c);
 
 /*
+ * Several lookups under one lock: quota_cache_begin(), then
+ * quota_cache_lookup() (as quota_cache_get) for each, then
+ * quota_cache_end(). Nothing else may be called in between.
+ */
+void	quota_cache_begin(struct quota_cache *qc);
+int	quota_cache_lookup(struct quota_cache *qc, const struct quota_key *k,
+	    int64_t now, struct quota_counter *c);
+void	quota_cache_end(struct quota_cache *qc);
+
+/*
  * What a read at snapshot txnid found for k: present 1 with the stored
  * counter c (any window), 0 absent. Kept if txnid is the cache's.
  */

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "bytes.h"
+#include "hash64.h"
 #include "quota_db.h"
 #include "sha256.h"
 #include "xalloc.h"
@@ -63,6 +64,7 @@ quota_key_make(struct quota_key *k, enum quota_scope scope, const char *id,
 	if (tlen > 0)
 		memcpy(k->buf + 3 + n, tail, tlen);
 	k->len = 3 + n + tlen;
+	k->hash = hash64(k->buf, k->len, 0);
 	return 0;
 }
 

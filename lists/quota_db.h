@@ -50,8 +50,9 @@ enum quota_kind {
 #define QUOTA_TAIL_MAX	400	/* longer tails are hashed */
 
 struct quota_key {
-	uint8_t	buf[QUOTA_KEY_MAX];
-	size_t	len;
+	uint8_t	 buf[QUOTA_KEY_MAX];
+	size_t	 len;
+	uint64_t hash;	/* hash64(buf, len, 0), for tables in memory */
 };
 
 struct quota_counter {

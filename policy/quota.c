@@ -32,6 +32,7 @@
 
 struct pending {
 	struct pending	*next;
+	uint64_t	 hash;		/* the key's */
 	uint64_t	 n;
 	size_t		 klen;
 	uint8_t		 key[];
@@ -94,26 +95,13 @@ quota_free(struct quota *q)
 	free(q);
 }
 
-/* FNV-1a. */
-static size_t
-quota_hash(const struct quota_key *k)
-{
-	uint64_t h = 14695981039346656037ULL;
-
-	for (size_t i = 0; i < k->len; i++) {
-		h ^= k->buf[i];
-		h *= 1099511628211ULL;
-	}
-	return (size_t)(h % QUOTA_BUCKETS);
-}
-
 static struct pending **
 quota_find(struct quota *q, const struct quota_key *k)
 {
-	struct pending **pp = &q->bucket[quota_hash(k)];
+	struct pending **pp = &q->bucket[k->hash % QUOTA_BUCKETS];
 
 	for (; *pp != NULL; pp = &(*pp)->next)
-		if ((*pp)->klen == k->len &&
+		if ((*pp)->hash == k->hash && (*pp)->klen == k->len &&
 		    memcmp((*pp)->key, k->buf, k->len) == 0)
 			break;
 	return pp;
@@ -151,6 +139,7 @@ quota_pending_add(struct quota *q, const struct quota_key *k, int64_t delta)
 			return;
 		p = xmalloc(sizeof(*p) + k->len);
 		p->next = NULL;
+		p->hash = k->hash;
 		p->n = 0;
 		p->klen = k->len;
 		memcpy(p->key, k->buf, k->len);

@@ -51,6 +51,7 @@ struct qitem {
 	int		 enforce;	/* rule not in log mode */
 	int64_t		 start, end;	/* window for a charge */
 	struct quota_counter cur;	/* read by the charge's check */
+	int		 known;		/* cur came from the cache */
 	uint64_t	 old, now;	/* counts before/after the charge */
 	int64_t		 cstart, cend;	/* the window actually charged */
 	int		 over;		/* over the limit (log mode) */
@@ -307,13 +308,17 @@ quota_committed(struct quota *q, const struct qitem *c, int n, int64_t now,
 	struct quota_cache *qc = quota_counters_cache(q);
 	struct quota_counter v;
 	struct db_txn *rt = NULL;
-	int r = 0;
+	int known[QCAND_MAX], r = 0;
 
+	quota_cache_begin(qc);
+	for (int i = 0; i < n; i++) {
+		known[i] = quota_cache_lookup(qc, &c[i].key, now, &v);
+		cnt[i] = v.count;
+	}
+	quota_cache_end(qc);
 	for (int i = 0; i < n && r >= 0; i++) {
-		if (quota_cache_get(qc, &c[i].key, now, &v)) {
-			cnt[i] = v.count;
+		if (known[i])
 			continue;
-		}
 		if (rt == NULL && (rt = db_read_begin(quota_db(q), err,
 		    errlen)) == NULL)
 			return -1;
@@ -382,7 +387,8 @@ static int
 quota_reserved(const struct quota_txn *qt, const struct quota_key *k)
 {
 	for (size_t i = 0; i < qt->nitems; i++)
-		if (qt->items[i].key.len == k->len &&
+		if (qt->items[i].key.hash == k->hash &&
+		    qt->items[i].key.len == k->len &&
 		    memcmp(qt->items[i].key.buf, k->buf, k->len) == 0)
 			return 1;
 	return 0;
@@ -459,15 +465,22 @@ quota_charge_txn(struct db_txn *txn, void *arg)
 {
 	struct quota_charge *ch = arg;
 	struct quota_cache *qc = quota_counters_cache(ch->q);
-	int clean = !db_txn_dirty(txn);
 	struct quota_counter c;
 
 	ch->over = -1;
+	if (!db_txn_dirty(txn)) {
+		quota_cache_begin(qc);
+		for (size_t i = 0; i < ch->n; i++)
+			ch->items[i].known = quota_cache_lookup(qc,
+			    &ch->items[i].key, ch->now, &ch->items[i].cur);
+		quota_cache_end(qc);
+	} else
+		for (size_t i = 0; i < ch->n; i++)
+			ch->items[i].known = 0;
 	for (size_t i = 0; i < ch->n; i++) {
 		struct qitem *it = &ch->items[i];
 
-		if (!(clean && quota_cache_get(qc, &it->key, ch->now,
-		    &it->cur)) &&
+		if (!it->known &&
 		    quota_db_get(txn, &it->key, ch->now, &it->cur) < 0)
 			return -1;
 		it->old = it->cur.count;
@@ -522,7 +535,8 @@ quota_charge_list(struct txn *t, struct quota_txn *qt, int64_t now,
 
 		/* One charge per counter: the daily count of 5 recipients. */
 		for (j = 0; j < n; j++)
-			if (v[j].key.len == qt->items[i].key.len &&
+			if (v[j].key.hash == qt->items[i].key.hash &&
+			    v[j].key.len == qt->items[i].key.len &&
 			    memcmp(v[j].key.buf, qt->items[i].key.buf,
 			    v[j].key.len) == 0)
 				break;
