@@ -108,6 +108,7 @@ struct lease_find {
 	int64_t		when;
 	int		found;
 	struct lease	best;
+	int64_t		next;		/* start of the first later lease */
 };
 
 static int
@@ -115,8 +116,10 @@ lease_find_cb(const struct lease *l, void *arg)
 {
 	struct lease_find *f = arg;
 
-	if (l->from > f->when)
+	if (l->from > f->when) {
+		f->next = l->from;
 		return 1;		/* sorted by start: nothing later fits */
+	}
 	f->best = *l;
 	f->found = 1;
 	return 0;
@@ -126,15 +129,39 @@ int
 lease_lookup(struct db_txn *txn, const struct cidr *addr, int64_t when,
     struct lease *out)
 {
-	struct lease_find f = { .when = when };
+	int64_t lo, hi;
 
+	return lease_lookup_span(txn, addr, when, out, &lo, &hi);
+}
+
+/*
+ * The answer at when is the last lease starting at or before it, if it
+ * has not ended: it holds from that start (or that lease's end, for no
+ * answer) until the earlier of its end and the next lease's start.
+ */
+int
+lease_lookup_span(struct db_txn *txn, const struct cidr *addr, int64_t when,
+    struct lease *out, int64_t *lo, int64_t *hi)
+{
+	struct lease_find f = { .when = when, .next = INT64_MAX };
+
+	*lo = INT64_MIN;
+	*hi = INT64_MAX;
 	if ((addr->family != CIDR_V4 && addr->family != CIDR_V6) ||
 	    addr->plen != (addr->family == CIDR_V4 ? 32 : 128))
 		return 0;
 	if (lease_each(txn, addr, lease_find_cb, &f) < 0)
 		return -1;
-	if (!f.found || (f.best.to != 0 && when >= f.best.to))
+	*hi = f.next;
+	if (!f.found)
 		return 0;
+	if (f.best.to != 0 && when >= f.best.to) {
+		*lo = f.best.to;
+		return 0;
+	}
+	*lo = f.best.from;
+	if (f.best.to != 0 && f.best.to < *hi)
+		*hi = f.best.to;
 	*out = f.best;
 	return 1;
 }

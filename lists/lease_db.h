@@ -50,6 +50,14 @@ int	lease_lookup(struct db_txn *txn, const struct cidr *addr, int64_t when,
 	    struct lease *out);
 
 /*
+ * The same, and the time span [*lo, *hi) around when over which the
+ * answer (this lease, or none) stays the same as long as the table does
+ * (INT64_MIN, INT64_MAX: unbounded); for caches of the answer.
+ */
+int	lease_lookup_span(struct db_txn *txn, const struct cidr *addr,
+	    int64_t when, struct lease *out, int64_t *lo, int64_t *hi);
+
+/*
  * Call fn for each lease of addr (NULL: of every address) in address and
  * start order, until fn returns non-zero. -1 on error, else fn's last
  * value (0 when all were visited).

@@ -5,7 +5,7 @@
  * client IP inside a customer's static network (longest prefix wins), else
  * the client IP leased to a customer at the moment of the transaction
  * (lease_db.h), else unattributed.
- * Threads: pure over a read transaction. Errors: -1 / 0 / 1 lookups.
+ * Threads: safe; the cache is shared (db_cache.h). Errors: -1 / 0 / 1.
  */
 #ifndef AUP_ATTRIB_H
 #define AUP_ATTRIB_H
@@ -13,6 +13,7 @@
 #include "cidr.h"
 #include "custdb.h"
 #include "db.h"
+#include "db_cache.h"
 
 enum attrib_by {
 	ATTRIB_NONE,
@@ -29,12 +30,42 @@ struct attribution {
 };
 
 /*
- * Resolve auth (may be NULL) and client (may be NULL) to a customer; a
- * lease must be in force now. Returns 1 attributed, 0 unattributed
- * (a->by == ATTRIB_NONE), -1 on a database error.
+ * What MAIL learns of the client: the attribution and, when attributed,
+ * the customer and its plan. gap says what the database lacked: a
+ * customer the attribution names (the transaction is then unattributed),
+ * or the customer's plan (plan then holds the default limits).
  */
-int	attrib_resolve(struct db_txn *txn, const char *auth,
-	    const struct cidr *client, struct attribution *a);
+enum attrib_gap {
+	ATTRIB_COMPLETE,
+	ATTRIB_NO_CUSTOMER,
+	ATTRIB_NO_PLAN
+};
+
+struct attrib_result {
+	struct attribution attr;
+	struct customer	cust;
+	struct plan	plan;
+	enum attrib_gap	gap;
+};
+
+/*
+ * A cache of attributions for attrib_lookup() over db (db_cache.h):
+ * a login's answer, and a client address's (network, or lease with the
+ * time it holds). db_cache_free() frees it.
+ */
+struct db_cache *attrib_cache_new(struct db *db);
+
+/*
+ * Resolve auth (may be NULL) and client (may be NULL) at time now (a
+ * lease must be in force then) to a customer and plan, from cache when
+ * it holds the answer for the database as it is now (cache may be NULL),
+ * else from one read transaction of db. Returns 1 attributed, 0 not
+ * (res->attr.by is ATTRIB_NONE, or res->gap ATTRIB_NO_CUSTOMER), -1 on a
+ * database error with err set (res holds what was read before it).
+ */
+int	attrib_lookup(struct db *db, struct db_cache *cache, const char *auth,
+	    const struct cidr *client, int64_t now, struct attrib_result *res,
+	    char *err, size_t errlen);
 
 /* "login", "network", "lease", "none". */
 const char *attrib_by_name(enum attrib_by by);

@@ -13,8 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "authz.h"
 #include "db.h"
+#include "db_cache.h"
 #include "envaddr.h"
 #include "log.h"
 #include "quota.h"
@@ -32,6 +35,8 @@ engine_new(struct db *db, struct db *counters, struct evidence *ev)
 	eng->ev = ev;
 	eng->fb = feedback_new();
 	eng->quota = quota_new(counters != NULL ? counters : db);
+	eng->attrib_cache = attrib_cache_new(db);
+	eng->authz_cache = authz_cache_new(db);
 	return eng;
 }
 
@@ -42,6 +47,8 @@ engine_free(struct engine *eng)
 		return;
 	feedback_free(eng->fb);
 	quota_free(eng->quota);
+	db_cache_free(eng->attrib_cache);
+	db_cache_free(eng->authz_cache);
 	engine_dns_free(eng);
 	free(eng);
 }
@@ -264,38 +271,34 @@ session_free(struct session *s)
 	free(s);
 }
 
-/* Attribution and the customer's plan, at MAIL. -1 on a DB failure. */
+/*
+ * Attribution and the customer's plan, at MAIL (attrib_lookup: usually
+ * from its cache). -1 on a DB failure.
+ */
 static int
 session_attribute(struct session *s, struct txn *t)
 {
+	struct attrib_result res;
 	char err[512];
-	struct db_txn *rt;
 	int r;
 
-	rt = db_read_begin(s->eng->db, err, sizeof(err));
-	if (rt == NULL) {
-		log_msg(LOG_ERR, s->logid, "database: %s", err);
-		return -1;
-	}
-	r = attrib_resolve(rt, t->auth, s->has_client ? &s->client : NULL,
-	    &t->attr);
-	if (r > 0)
-		r = custdb_customer_get(rt, t->attr.customer, &t->cust);
-	if (r > 0 && (r = custdb_plan_get(rt, t->cust.plan, &t->plan)) == 0) {
-		log_msg(LOG_WARNING, s->logid, "customer %s has unknown plan "
-		    "%s; using the default limits", t->cust.id, t->cust.plan);
-		plan_defaults(&t->plan, t->cust.plan);
-		r = 1;
-	}
+	r = attrib_lookup(s->eng->db, s->eng->attrib_cache, t->auth,
+	    s->has_client ? &s->client : NULL, (int64_t)time(NULL), &res,
+	    err, sizeof(err));
 	if (r < 0)
-		log_msg(LOG_ERR, s->logid, "database: %s", db_txn_error(rt));
-	db_read_end(rt);
-	if (r == 0 && t->attr.by != ATTRIB_NONE) {
+		log_msg(LOG_ERR, s->logid, "database: %s", err);
+	else if (res.gap == ATTRIB_NO_CUSTOMER) {
 		log_msg(LOG_WARNING, s->logid, "%s %s names customer %s, "
-		    "which does not exist", attrib_by_name(t->attr.by),
-		    t->attr.via, t->attr.customer);
-		memset(&t->attr, 0, sizeof(t->attr));
-	}
+		    "which does not exist", attrib_by_name(res.attr.by),
+		    res.attr.via, res.attr.customer);
+		return 0;
+	} else if (res.gap == ATTRIB_NO_PLAN)
+		log_msg(LOG_WARNING, s->logid, "customer %s has unknown plan "
+		    "%s; using the default limits", res.cust.id,
+		    res.cust.plan);
+	t->attr = res.attr;
+	t->cust = res.cust;
+	t->plan = res.plan;
 	return r < 0 ? -1 : 0;
 }
 

@@ -3,7 +3,8 @@
  *
  * The lease in force at a time (start inclusive, end exclusive, open
  * leases), a new lease ending the open one of the address, overlaps
- * refused with a reason, unknown customers, and the listing order.
+ * refused with a reason, unknown customers, the listing order, and the
+ * span of time an answer holds over.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,6 +87,31 @@ who(struct db *db, const char *ip, int64_t when)
 	return out;
 }
 
+/* Who held ip at when, and over which span: "alpha 1000 2000" ("-"). */
+static const char *
+span(struct db *db, const char *ip, int64_t when)
+{
+	static char out[128];
+	struct db_txn *t;
+	struct lease l;
+	struct cidr a;
+	char err[256], lo_s[24], hi_s[24];
+	int64_t lo, hi;
+	int rc;
+
+	cidr_parse_addr(ip, &a);
+	if ((t = db_read_begin(db, err, sizeof(err))) == NULL)
+		return "!";
+	rc = lease_lookup_span(t, &a, when, &l, &lo, &hi);
+	db_read_end(t);
+	snprintf(lo_s, sizeof(lo_s), "%lld", (long long)lo);
+	snprintf(hi_s, sizeof(hi_s), "%lld", (long long)hi);
+	snprintf(out, sizeof(out), "%s %s %s", rc > 0 ? l.customer :
+	    rc == 0 ? "-" : "!", lo == INT64_MIN ? "min" : lo_s,
+	    hi == INT64_MAX ? "max" : hi_s);
+	return out;
+}
+
 static int
 count_cb(const struct lease *l, void *arg)
 {
@@ -108,7 +134,7 @@ main(void)
 	if ((db = db_open(path, 1 << 20, 16 << 20, 0, err, sizeof(err))) ==
 	    NULL || db_write(db, setup, NULL, err, sizeof(err)) < 0)
 		bail("%s", err);
-	plan(19);
+	plan(26);
 	is_int(add(db, "192.0.2.7", "alpha", 1000, 2000, err, NULL), 0,
 	    "closed lease added");
 	is_str(who(db, "192.0.2.7", 999), "-", "before it: nobody");
@@ -137,11 +163,26 @@ main(void)
 	is_int(add(db, "2001:db8::7", "beta", 10, 0, err, NULL), 0,
 	    "IPv6 lease");
 	is_str(who(db, "2001:db8::7", 11), "beta", "IPv6 lookup");
+	/* The span an answer holds over (for caches of it). */
+	is_str(span(db, "192.0.2.7", 500), "- min 1000",
+	    "nobody until the first lease starts");
+	is_str(span(db, "192.0.2.7", 1500), "alpha 1000 2000",
+	    "a closed lease holds from its start to its end");
+	is_str(span(db, "192.0.2.7", 2500), "beta 2000 3000",
+	    "an ended open lease holds until the next one starts");
+	is_str(span(db, "192.0.2.7", 99999), "alpha 3000 max",
+	    "an open lease holds from its start on");
+	is_str(span(db, "192.0.2.8", 1500), "- min max",
+	    "no lease at all: nobody at any time");
+	is_int(add(db, "192.0.2.9", "alpha", 100, 200, err, NULL), 0,
+	    "a short lease");
+	is_str(span(db, "192.0.2.9", 250), "- 200 max",
+	    "after the last lease ended: nobody from its end on");
 	if ((t = db_read_begin(db, err, sizeof(err))) == NULL)
 		bail("%s", err);
 	lease_each(t, NULL, count_cb, &n);
 	db_read_end(t);
-	is_int(n, 4, "history kept: 4 leases in all");
+	is_int(n, 5, "history kept: 5 leases in all");
 	db_close(db);
 	snprintf(path, sizeof(path), "rm -rf %s", dir);
 	if (system(path) != 0)
