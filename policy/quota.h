@@ -82,7 +82,8 @@ void	quota_maybe_reclaim(struct quota *q, int64_t now, const char *logid);
  *
  * rule_quota_mail: after attribution at MAIL; loads the login's plan and
  *   checks SIZE= of args against max_msg_bytes.
- * rule_quota_rcpt: rcpt is the normalised recipient about to be accepted;
+ * rule_quota_rcpt: rcpt is the recipient about to be accepted, norm its
+ *   normalised form (NULL if it has none: rcpt is counted as spelled);
  *   checks and reserves rate and bomb, and the login plan's rcpt_cap.
  * rule_quota_eom: checks the size and the per-send sum, then charges
  *   every counter in one shared write transaction; records warn events.
@@ -91,7 +92,7 @@ void	quota_maybe_reclaim(struct quota *q, int64_t now, const char *logid);
 int	rule_quota_mail(struct session *s, const char *const *args,
 	    struct verdict *v);
 int	rule_quota_rcpt(struct session *s, const char *rcpt,
-	    struct verdict *v);
+	    const char *norm, struct verdict *v);
 int	rule_quota_eom(struct session *s, struct verdict *v);
 void	rule_quota_end(struct txn *t);
 /*

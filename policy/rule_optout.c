@@ -2,12 +2,12 @@
  * rule_optout - SPEC rule `optout`, at RCPT: no further mail to a
  * recipient who asked not to receive it
  *
- * The recipient is normalised with the AddressRules of the transaction's
- * config snapshot (addrnorm.h) and looked up in the customer's list, then
- * the global list (optout_db.h). A hit refuses that recipient only with
- * 550 5.7.1 naming the list; the message still goes to the others. Only
- * attributed (outbound) mail is checked: inbound mail to LocalDomains is
- * outside the outbound policy. A recipient that is not an address
+ * The recipient, normalised by session_rcpt with the AddressRules of the
+ * transaction's config snapshot (addrnorm.h), is looked up in the
+ * customer's list, then the global list (optout_db.h). A hit refuses
+ * that recipient only with 550 5.7.1 naming the list; the message still
+ * goes to the others. Only attributed (outbound) mail is checked: inbound
+ * mail to LocalDomains is outside the outbound policy. A recipient that is not an address
  * ("postmaster") cannot be listed and passes.
  *
  * A database failure follows DatabaseFailure: tempfail refuses the
@@ -17,7 +17,6 @@
  */
 #include <stdio.h>
 
-#include "addrnorm.h"
 #include "db.h"
 #include "log.h"
 #include "optout_db.h"
@@ -48,18 +47,16 @@ rule_optout_db_failed(struct session *s, const char *why,
 }
 
 int
-rule_optout_rcpt(struct session *s, const char *mailbox, struct verdict *v)
+rule_optout_rcpt(struct session *s, const char *mailbox, const char *norm,
+    struct verdict *v)
 {
 	struct txn *t = s->txn;
-	char norm[ADDRNORM_MAX], err[512];
+	char err[512];
 	struct optout_entry e;
 	struct db_txn *rt;
 	int rc;
 
-	if (t->attr.by == ATTRIB_NONE || t->db_failed_open)
-		return 0;
-	if (addrnorm_address(config_address_rules(t->cfg), mailbox, norm,
-	    sizeof(norm), err, sizeof(err)) < 0)
+	if (t->attr.by == ATTRIB_NONE || t->db_failed_open || norm == NULL)
 		return 0;
 	if ((rt = db_read_begin(s->eng->db, err, sizeof(err))) == NULL)
 		return rule_optout_db_failed(s, err, v);

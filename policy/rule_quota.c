@@ -23,7 +23,6 @@
 #include <strings.h>
 #include <time.h>
 
-#include "addrnorm.h"
 #include "custdb.h"
 #include "log.h"
 #include "quota.h"
@@ -62,7 +61,7 @@ struct quota_txn {
 	struct qscope	 sc[QSCOPE_MAX];
 	int		 nsc;
 	struct qitem	*items;		/* reserved in the pending table */
-	size_t		 nitems;
+	size_t		 nitems, items_cap;
 	int		 msg_reserved;
 	uint64_t	 nrcpts;	/* distinct recipients reserved */
 	struct qitem	*charged;	/* committed by rule_quota_eom */
@@ -89,7 +88,32 @@ scope_word(enum quota_scope sc)
 	return sc == QUOTA_LOGIN ? "login" : "customer";
 }
 
-/* Fill it for counter kind of scope i; window taken at now. 0 / -1. */
+/* Take it's window at now and clear what a check and charge fill in. */
+static void
+qitem_window(struct qitem *it, int64_t now)
+{
+	if (it->kind == QUOTA_SEND) {
+		it->start = now;
+		it->end = now + WINDOW_SEND_SECS;
+	} else {
+		enum window_kind w = it->kind == QUOTA_RCPTS_DAY ?
+		    WINDOW_DAY : WINDOW_HOUR;
+
+		it->start = window_start(w, now);
+		it->end = window_end(w, now);
+	}
+	memset(&it->cur, 0, sizeof(it->cur));
+	it->known = 0;
+	it->old = it->now = 0;
+	it->cstart = it->cend = 0;
+	it->over = 0;
+}
+
+/*
+ * Fill it for counter kind of scope i; window taken at now. 0 / -1.
+ * (Field by field: zeroing the whole item, key buffer and all, cost more
+ * than the rest of the function.)
+ */
 static int
 qitem_make(struct quota_txn *qt, struct txn *t, struct qitem *it, int i,
     enum quota_kind kind, const char *tail, uint64_t n, int64_t now)
@@ -97,7 +121,6 @@ qitem_make(struct quota_txn *qt, struct txn *t, struct qitem *it, int i,
 	const struct qscope *sc = &qt->sc[i];
 	size_t tlen = tail != NULL ? strlen(tail) : 0;
 
-	memset(it, 0, sizeof(*it));
 	if (quota_key_make(&it->key, sc->scope, sc->id, kind, tail, tlen) < 0)
 		return -1;
 	it->kind = kind;
@@ -106,16 +129,7 @@ qitem_make(struct quota_txn *qt, struct txn *t, struct qitem *it, int i,
 	it->limit = sc->plan.lim[kind_limit[kind]];
 	it->enforce = rule_action_enforced(config_rule_action(t->cfg,
 	    kind_rule(kind)));
-	if (kind == QUOTA_SEND) {
-		it->start = now;
-		it->end = now + WINDOW_SEND_SECS;
-	} else {
-		enum window_kind w = kind == QUOTA_RCPTS_DAY ? WINDOW_DAY :
-		    WINDOW_HOUR;
-
-		it->start = window_start(w, now);
-		it->end = window_end(w, now);
-	}
+	qitem_window(it, now);
 	return 0;
 }
 
@@ -371,8 +385,11 @@ quota_reserve(struct session *s, struct quota_txn *qt, struct qitem *c,
 	for (int i = 0; i < n; i++)
 		quota_pending_add(qt->q, &c[i].key, (int64_t)c[i].n);
 	quota_unlock(qt->q);
-	qt->items = xrealloc(qt->items, (qt->nitems + (size_t)n) *
-	    sizeof(*qt->items));
+	if (qt->nitems + (size_t)n > qt->items_cap) {
+		qt->items_cap = 2 * qt->items_cap + (size_t)n;
+		qt->items = xrealloc(qt->items, qt->items_cap *
+		    sizeof(*qt->items));
+	}
 	for (int i = 0; i < n; i++) {
 		qt->items[qt->nitems++] = c[i];
 		if (c[i].kind == QUOTA_MSGS_HOUR)
@@ -411,13 +428,14 @@ quota_login_cap(struct txn *t, const struct quota_txn *qt, struct verdict *v)
 }
 
 int
-rule_quota_rcpt(struct session *s, const char *rcpt, struct verdict *v)
+rule_quota_rcpt(struct session *s, const char *rcpt, const char *norm,
+    struct verdict *v)
 {
 	struct txn *t = s->txn;
 	struct quota_txn *qt = t != NULL ? t->quota : NULL;
 	struct qitem c[QCAND_MAX];
 	int64_t now = (int64_t)time(NULL);
-	char err[512], norm[ADDRNORM_MAX];
+	char err[512];
 	int n, over;
 
 	if (qt == NULL || t->db_failed_open)
@@ -425,8 +443,7 @@ rule_quota_rcpt(struct session *s, const char *rcpt, struct verdict *v)
 	if (quota_login_cap(t, qt, v))
 		return RULE_RCPT_CAP;
 	/* One recipient counts once however it is spelled (AddressRules). */
-	if (addrnorm_address(config_address_rules(t->cfg), rcpt, norm,
-	    sizeof(norm), err, sizeof(err)) == 0)
+	if (norm != NULL)
 		rcpt = norm;
 	n = quota_candidates(t, qt, rcpt, now, c);
 	if (n == 0 || quota_reserved(qt, &c[n - 1].key))
@@ -526,7 +543,7 @@ static size_t
 quota_charge_list(struct txn *t, struct quota_txn *qt, int64_t now,
     struct qitem **out)
 {
-	struct qitem *v = xcalloc(qt->nitems + QSCOPE_MAX, sizeof(*v));
+	struct qitem *v = xmalloc((qt->nitems + QSCOPE_MAX) * sizeof(*v));
 	char hash[SHA256_HEX_LEN + 1];
 	size_t n = 0;
 
@@ -545,9 +562,7 @@ quota_charge_list(struct txn *t, struct quota_txn *qt, int64_t now,
 			continue;
 		}
 		v[n] = qt->items[i];
-		qitem_make(qt, t, &v[n], v[n].sc, v[n].kind, NULL, v[n].n, now);
-		v[n].key = qt->items[i].key;	/* keep the recipient tail */
-		n++;
+		qitem_window(&v[n++], now);
 	}
 	if (t->message_id != NULL && *t->message_id != '\0') {
 		sha256_hex(t->message_id, strlen(t->message_id), hash);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "addrnorm.h"
 #include "authz.h"
 #include "db.h"
 #include "db_cache.h"
@@ -371,6 +372,8 @@ session_rcpt(struct session *s, const char *rcpt, const char *const *args,
     struct verdict *v)
 {
 	struct txn *t = s->txn;
+	char normbuf[ADDRNORM_MAX], err[256];
+	const char *norm = NULL;
 	struct envaddr ea;
 	int rule = -1;
 
@@ -385,12 +388,18 @@ session_rcpt(struct session *s, const char *rcpt, const char *const *args,
 		rule = RULE_RELAY;
 	else if (rule_sender_rcpt(s, v))
 		rule = RULE_RETURN_ADDRESS;
-	else if (rule_optout_rcpt(s, ea.mailbox, v))
-		rule = RULE_OPTOUT;
-	else if (rule_rcpt_cap_rcpt(s, v))
-		rule = RULE_RCPT_CAP;
-	else	/* last: it reserves quota for a recipient it lets pass */
-		rule = rule_quota_rcpt(s, ea.mailbox, v);
+	else {
+		/* Normalised once for the opt-out lists and the counters. */
+		if (addrnorm_address(config_address_rules(t->cfg), ea.mailbox,
+		    normbuf, sizeof(normbuf), err, sizeof(err)) == 0)
+			norm = normbuf;
+		if (rule_optout_rcpt(s, ea.mailbox, norm, v))
+			rule = RULE_OPTOUT;
+		else if (rule_rcpt_cap_rcpt(s, v))
+			rule = RULE_RCPT_CAP;
+		else	/* last: it reserves quota for what it lets pass */
+			rule = rule_quota_rcpt(s, ea.mailbox, norm, v);
+	}
 	if (rule >= 0) {
 		txn_add_rejected(t, ea.mailbox, (enum rule_id)rule, v);
 		log_msg(LOG_INFO, s->logid, "ref=%s rule=%s rcpt=<%s> "

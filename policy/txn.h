@@ -155,9 +155,12 @@ int	txn_record(struct session *s, const char *action, const char *stage,
 int	rule_relay_rcpt(struct session *s, const char *domain,
 	    struct verdict *v);
 int	rule_rcpt_cap_rcpt(struct session *s, struct verdict *v);
-/* mailbox as envaddr made it (rule_optout.c). */
+/*
+ * mailbox as envaddr made it, norm its normalised form (addrnorm.h;
+ * NULL when it has none: no list can hold it) (rule_optout.c).
+ */
 int	rule_optout_rcpt(struct session *s, const char *mailbox,
-	    struct verdict *v);
+	    const char *norm, struct verdict *v);
 
 /*
  * feedback.c: the token header of accepted attributed mail. feedback_stamp
