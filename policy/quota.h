@@ -91,6 +91,8 @@ void	quota_maybe_reclaim(struct quota *q, int64_t now, const char *logid);
  */
 int	rule_quota_mail(struct session *s, const char *const *args,
 	    struct verdict *v);
+/* The cache of logins' own plans rule_quota_mail reads (engine's). */
+struct db_cache *quota_login_plan_cache_new(struct db *db);
 int	rule_quota_rcpt(struct session *s, const char *rcpt,
 	    const char *norm, struct verdict *v);
 int	rule_quota_eom(struct session *s, struct verdict *v);

@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "custdb.h"
+#include "db_cache.h"
 #include "log.h"
 #include "quota.h"
 #include "reply.h"
@@ -189,32 +190,61 @@ quota_db_failed(struct session *s, struct verdict *v, const char *what,
 
 /* ---- MAIL ---- */
 
+/* A login's own plan as read (cached in the engine's login_plan_cache). */
+struct login_plan {
+	int		r;	/* 1 a plan, 0 none (or unknown: name set) */
+	char		name[CUSTDB_ID_MAX];
+	struct plan	plan;
+};
+
+struct db_cache *
+quota_login_plan_cache_new(struct db *db)
+{
+	return db_cache_new(db, 2048, 256, sizeof(struct login_plan));
+}
+
 /* The login's own plan into qt->sc[1]; -1 on a database error. */
 static int
 quota_login_plan(struct session *s, struct quota_txn *qt, char *err,
     size_t errlen)
 {
 	struct txn *t = s->txn;
-	char name[CUSTDB_ID_MAX];
+	struct db_cache *cache = s->eng->login_plan_cache;
+	const char *login = t->attr.via;
+	struct login_plan lp;
 	struct db_txn *rt;
 	int r;
 
-	if ((rt = db_read_begin(s->eng->db, err, errlen)) == NULL)
-		return -1;
-	r = custdb_login_plan_get(rt, t->attr.via, name);
-	if (r > 0 && (r = custdb_plan_get(rt, name, &qt->sc[1].plan)) == 0)
+	if (!db_cache_get(cache, db_cache_txnid(cache), login, strlen(login),
+	    0, &lp)) {
+		memset(&lp, 0, sizeof(lp));
+		if ((rt = db_read_begin(s->eng->db, err, errlen)) == NULL)
+			return -1;
+		r = custdb_login_plan_get(rt, login, lp.name);
+		if (r > 0)
+			r = custdb_plan_get(rt, lp.name, &lp.plan);
+		if (r < 0) {
+			snprintf(err, errlen, "%s", db_txn_error(rt));
+			db_read_end(rt);
+			return -1;
+		}
+		lp.r = r;
+		db_cache_put(cache, rt, login, strlen(login), INT64_MIN,
+		    INT64_MAX, &lp);
+		db_read_end(rt);
+	}
+	r = lp.r;
+	if (r == 0 && lp.name[0] != '\0')
 		log_msg(LOG_WARNING, s->logid, "login %s has unknown plan %s; "
-		    "only its customer's limits apply", t->attr.via, name);
-	if (r < 0)
-		snprintf(err, errlen, "%s", db_txn_error(rt));
-	db_read_end(rt);
+		    "only its customer's limits apply", login, lp.name);
 	if (r > 0) {
+		qt->sc[1].plan = lp.plan;
 		qt->sc[1].scope = QUOTA_LOGIN;
 		snprintf(qt->sc[1].id, sizeof(qt->sc[1].id), "%s",
 		    t->attr.via);
 		qt->nsc = 2;
 	}
-	return r < 0 ? -1 : 0;
+	return 0;
 }
 
 /* SIZE=n among the MAIL parameters: 1 with *size, 0 if absent or bad. */

@@ -38,6 +38,7 @@ engine_new(struct db *db, struct db *counters, struct evidence *ev)
 	eng->quota = quota_new(counters != NULL ? counters : db);
 	eng->attrib_cache = attrib_cache_new(db);
 	eng->authz_cache = authz_cache_new(db);
+	eng->login_plan_cache = quota_login_plan_cache_new(db);
 	return eng;
 }
 
@@ -50,6 +51,7 @@ engine_free(struct engine *eng)
 	quota_free(eng->quota);
 	db_cache_free(eng->attrib_cache);
 	db_cache_free(eng->authz_cache);
+	db_cache_free(eng->login_plan_cache);
 	engine_dns_free(eng);
 	free(eng);
 }

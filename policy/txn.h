@@ -88,6 +88,7 @@ struct engine {
 	struct quota	*quota;	/* pending reservations, group commit */
 	struct db_cache	*attrib_cache;	/* attrib.c: of db */
 	struct db_cache	*authz_cache;	/* authz.c: of db */
+	struct db_cache	*login_plan_cache;	/* rule_quota.c: of db */
 	struct resolver	*res;	/* engine_dns.c: built from the config */
 	char		*res_ns;	/* the config it was built from: */
 	int		 res_timeout, res_tries;	/* Nameserver ("" none), */

@@ -95,7 +95,8 @@ provision(struct db_txn *t, void *arg)
 /* Changes, as aupctl makes them (each one a committed write). */
 enum change {
 	MOVE_ACME_BIG, PLAN_BIG_60, DEL_LOGIN_ALICE, ADD_LOGIN_MALLORY,
-	DEL_DOMAIN_ACME, ADD_DOMAIN_OTHER, ADD_LEASE_11, MOVE_ACME_SMALL
+	DEL_DOMAIN_ACME, ADD_DOMAIN_OTHER, ADD_LEASE_11, MOVE_ACME_SMALL,
+	MALLORY_PLAN_SMALL
 };
 
 static int
@@ -121,6 +122,8 @@ change_txn(struct db_txn *t, void *arg)
 		return custdb_domain_add(t, "acme", "other.example", 0);
 	case ADD_LEASE_11:
 		return put_lease(t, "198.51.100.11", "dynco", NOW - 10, 0);
+	case MALLORY_PLAN_SMALL:
+		return custdb_login_plan_set(t, "acme", "mallory", "small");
 	}
 	return -1;
 }
@@ -362,6 +365,11 @@ test_engine(void)
 	change_elsewhere(MOVE_ACME_BIG);
 	is_int(rcpts_accepted(eng), 5, "moved to plan big (max 60): all 5 "
 	    "recipients of the next message");
+	is_int(rcpts_accepted(eng), 5, "the next message: the same (no "
+	    "plan of the login's own, cached)");
+	change_elsewhere(MALLORY_PLAN_SMALL);
+	is_int(rcpts_accepted(eng), 3, "the login gets plan small of its own "
+	    "(max 3): 3 of 5 recipients of the next message");
 	engine_free(eng);
 	evidence_close(ev);
 }
@@ -380,7 +388,7 @@ main(void)
 		bail("%s", err);
 	ac = attrib_cache_new(db);
 	zc = authz_cache_new(db);
-	plan(52);
+	plan(54);
 	test_unchanged();
 	test_changes();
 	test_leases();
