@@ -21,7 +21,12 @@
  *      writer died between its write and its head update, or the file was
  *      rotated or copy-truncated: an empty file continues the chain from
  *      the head file's hash (rotation), a non-empty one is re-derived from
- *      its last complete line (the log wins over the head file);
+ *      its last complete line (the log wins over the head file).
+ *      The head file is read at every batch, even when the log still has
+ *      the size, device and inode this writer left it with: after a
+ *      copytruncate another writer's records can bring the log back to
+ *      exactly that size, and only the head file (or the log) shows that
+ *      the last record is no longer ours (see tests/unit/evidence_batch.c);
  *   3. every record is sealed onto the one before it (the first onto the
  *      head), and all go out in one writev(2); on failure (ENOSPC, EIO,
  *      EFBIG, short write) the file is truncated back to its old size
@@ -77,6 +82,12 @@
 #define EV_TAIL_MAX	(16 * 1024 * 1024)	/* longest line looked back */
 #define EV_BATCH_MAX	256	/* records per write; < IOV_MAX */
 
+struct ev_head {
+	char			hash[SHA256_HEX_LEN + 1];
+	unsigned long long	size, dev, ino;
+	int			valid;	/* head file was readable */
+};
+
 /* One caller's record in the queue; lives on the caller's stack. */
 struct ev_req {
 	struct evrec	*r;
@@ -102,12 +113,8 @@ struct evidence {
 	int		 sync_interval;	/* seconds; 0 = every record */
 	int64_t		 synced_at;	/* monotonic ms of the last sync */
 	int		 dirty;		/* written since the last sync */
-};
-
-struct ev_head {
-	char			hash[SHA256_HEX_LEN + 1];
-	unsigned long long	size, dev, ino;
-	int			valid;	/* head file was readable */
+	char		 hline[EV_HEAD_LEN];	/* a head line, and */
+	struct ev_head	 hlast;		/* its parse (valid 0: none yet) */
 };
 
 static const char ev_zero_hash[] =
@@ -170,15 +177,27 @@ ev_head_put_num(char *s, unsigned long long v)
 		s[i] = (char)('0' + v % 10);
 }
 
+/*
+ * The head file into h. The line last written or read (ev->hline) is
+ * kept with its parse (ev->hlast): when the file still holds those very
+ * bytes, as it does from one batch to the next while no other writer
+ * comes between, their parse is reused. The file is still read every
+ * time: the bytes, not a guess, decide.
+ */
 static void
-ev_head_read(int hfd, struct ev_head *h)
+ev_head_read(struct evidence *ev, struct ev_head *h)
 {
 	char buf[EV_HEAD_LEN], *p = buf + SHA256_HEX_LEN;
 
 	memset(h, 0, sizeof(*h));
 	memcpy(h->hash, ev_zero_hash, sizeof(h->hash));
-	if (pread(hfd, buf, EV_HEAD_LEN, 0) != EV_HEAD_LEN ||
-	    !ev_is_hash(buf) ||
+	if (pread(ev->hfd, buf, EV_HEAD_LEN, 0) != EV_HEAD_LEN)
+		return;
+	if (ev->hlast.valid && memcmp(buf, ev->hline, EV_HEAD_LEN) == 0) {
+		*h = ev->hlast;
+		return;
+	}
+	if (!ev_is_hash(buf) ||
 	    p[0] != ' ' || ev_head_num(p + 1, &h->size) < 0 ||
 	    p[21] != ' ' || ev_head_num(p + 22, &h->dev) < 0 ||
 	    p[42] != ' ' || ev_head_num(p + 43, &h->ino) < 0 ||
@@ -186,21 +205,32 @@ ev_head_read(int hfd, struct ev_head *h)
 		return;
 	memcpy(h->hash, buf, SHA256_HEX_LEN);
 	h->valid = 1;
+	memcpy(ev->hline, buf, EV_HEAD_LEN);
+	ev->hlast = *h;
 }
 
+/*
+ * h into the head file, by way of ev->hline (which then reads back as h):
+ * from one batch to the next only the hash and the size change.
+ */
 static void
 ev_head_write(struct evidence *ev, const struct ev_head *h)
 {
-	char buf[EV_HEAD_LEN], *p = buf + SHA256_HEX_LEN;
+	char *p = ev->hline + SHA256_HEX_LEN;
 
-	memcpy(buf, h->hash, SHA256_HEX_LEN);
-	p[0] = p[21] = p[42] = ' ';
+	if (!ev->hlast.valid || ev->hlast.dev != h->dev ||
+	    ev->hlast.ino != h->ino) {
+		p[0] = p[21] = p[42] = ' ';
+		ev_head_put_num(p + 22, h->dev);
+		ev_head_put_num(p + 43, h->ino);
+		p[63] = '\n';
+	}
+	memcpy(ev->hline, h->hash, SHA256_HEX_LEN);
 	ev_head_put_num(p + 1, h->size);
-	ev_head_put_num(p + 22, h->dev);
-	ev_head_put_num(p + 43, h->ino);
-	p[63] = '\n';
+	ev->hlast = *h;
+	ev->hlast.valid = 1;
 	/* A stale head is repaired by the next writer (the log wins). */
-	if (pwrite(ev->hfd, buf, EV_HEAD_LEN, 0) != EV_HEAD_LEN)
+	if (pwrite(ev->hfd, ev->hline, EV_HEAD_LEN, 0) != EV_HEAD_LEN)
 		log_msg(LOG_WARNING, NULL, "evidence: cannot update %s: %s",
 		    ev->headpath, strerror(errno));
 }
@@ -326,7 +356,7 @@ ev_reconcile(struct evidence *ev, char *err, size_t errlen)
 
 	if (ev_fstat(ev, &st, err, errlen) < 0)
 		return -1;
-	ev_head_read(ev->hfd, &h);
+	ev_head_read(ev, &h);
 	before = h;
 	if (ev_head_derive(ev, &h, &st, &need_nl, err, errlen) < 0)
 		return -1;
@@ -561,7 +591,7 @@ ev_append_locked(struct evidence *ev, struct ev_req *batch, char *err,
 
 	if (ev_follow_rotation(ev, &st, err, errlen) < 0)
 		return -1;
-	ev_head_read(ev->hfd, &h);
+	ev_head_read(ev, &h);
 	if (ev_head_derive(ev, &h, &st, &need_nl, err, errlen) < 0)
 		return -1;
 	if (need_nl) {

@@ -1,142 +1,31 @@
 /*
  * evidence - unit tests of the evidence log: writer (threads, two
- * writers, rotation, stale head, partial line, failed write, group
- * commit and a failed batch), verify (tampering of every kind), search
- * (each criterion and their bounds), and time parsing. Everything happens
- * in a mkdtemp() directory.
+ * writers, rotation, stale head, partial line, failed write), verify
+ * (tampering of every kind), search (each criterion and their bounds),
+ * and time parsing. Group commit is tested in evidence_batch.c; the
+ * shared helpers are in tests/evidence_test.h. Everything happens in a
+ * mkdtemp() directory.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "evidence.h"
+#include "evidence_test.h"
 #include "json.h"
 #include "strbuf.h"
 #include "tap.h"
-#include "xalloc.h"
-
-static char dir[] = "/tmp/aup-evidence-XXXXXX";
-
-static char *
-tpath(const char *name)
-{
-	static char buf[8][512];
-	static int i;
-
-	i = (i + 1) % 8;
-	snprintf(buf[i], sizeof(buf[i]), "%s/%s", dir, name);
-	return buf[i];
-}
-
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *fp = fopen(path, "rb");
-	struct strbuf sb = STRBUF_INIT;
-	char buf[65536];
-	size_t n;
-
-	strbuf_init(&sb, 0);
-	if (fp != NULL) {
-		while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
-			strbuf_add(&sb, buf, n);
-		fclose(fp);
-	}
-	*len = sb.len;
-	return strbuf_detach(&sb);
-}
-
-static void
-spit(const char *path, const char *data, size_t len)
-{
-	FILE *fp = fopen(path, "wb");
-
-	if (fp == NULL || fwrite(data, 1, len, fp) != len || fclose(fp) != 0)
-		bail("cannot write %s", path);
-}
-
-static struct evidence *
-xopen(const char *path)
-{
-	char err[512];
-	struct evidence *ev = evidence_open(path, 60, err, sizeof(err));
-
-	if (ev == NULL)
-		bail("evidence_open: %s", err);
-	return ev;
-}
-
-static int append_quiet;	/* an expected failure: no diag */
-
-static int
-append_one(struct evidence *ev, const char *who, long seq)
-{
-	char err[512];
-	struct evrec r;
-	int rc;
-
-	evrec_begin(&r, "test", NULL);
-	evrec_str(&r, "who", who);
-	evrec_int(&r, "seq", seq);
-	evrec_raw(&r, "rcpts", "[\"a@example.com\"]");
-	rc = evidence_append(ev, &r, err, sizeof(err));
-	if (rc < 0 && !append_quiet)
-		diag("append: %s", err);
-	else if (rc < 0)
-		ok(strstr(err, "written, then removed") != NULL,
-		    "failed write: err says what happened (%s)", err);
-	evrec_free(&r);
-	return rc;
-}
-
-/* 0 intact, 1 bad, -1 error; res filled. */
-static int
-verify(struct ev_verify_result *res, int n, ...)
-{
-	const char *files[8];
-	va_list ap;
-
-	va_start(ap, n);
-	for (int i = 0; i < n; i++)
-		files[i] = va_arg(ap, const char *);
-	va_end(ap);
-	return evidence_verify(files, n, res);
-}
-
-static long
-count_lines(const char *path)
-{
-	size_t len;
-	char *s = slurp(path, &len);
-	long n = 0;
-
-	for (size_t i = 0; i < len; i++)
-		n += s[i] == '\n';
-	free(s);
-	return n;
-}
 
 /* ---- writer ----------------------------------------------------------- */
 
 #define NTHREADS	8
 #define PER_THREAD	300
-#define NBATCH		16	/* group commit tests */
-#define PER_BATCH	100
-
-struct worker {
-	struct evidence	*ev;
-	char		 who[16];
-	int		 fails;
-};
 
 static void *
 worker_run(void *arg)
@@ -147,68 +36,6 @@ worker_run(void *arg)
 		if (append_one(w->ev, w->who, i) < 0)
 			w->fails++;
 	return NULL;
-}
-
-static int batch_ready;	/* threads about to append */
-
-/* Wait until every thread is about to append, and a little more. */
-static void
-batch_wait_ready(int n)
-{
-	while (__atomic_load_n(&batch_ready, __ATOMIC_ACQUIRE) < n)
-		usleep(1000);
-	usleep(50 * 1000);	/* into the queue, behind the lock */
-	__atomic_store_n(&batch_ready, 0, __ATOMIC_RELEASE);
-}
-
-static void *
-worker_run_batch(void *arg)
-{
-	struct worker *w = arg;
-
-	__atomic_add_fetch(&batch_ready, 1, __ATOMIC_RELEASE);
-	for (long i = 0; i < PER_BATCH; i++)
-		if (append_one(w->ev, w->who, i) < 0)
-			w->fails++;
-	return NULL;
-}
-
-/* Every line is an object and each (who, seq) appears exactly once. */
-static int
-lines_complete(const char *path, int nwho, long per)
-{
-	size_t len;
-	char *s = slurp(path, &len), *p = s, *nl;
-	char *seen = xcalloc((size_t)nwho * (size_t)per, 1);
-	struct strbuf who = STRBUF_INIT, seq = STRBUF_INIT;
-	int good = 1;
-
-	strbuf_init(&who, 0);
-	strbuf_init(&seq, 0);
-	for (; (nl = memchr(p, '\n', len - (size_t)(p - s))) != NULL;
-	    p = nl + 1) {
-		strbuf_reset(&who);
-		strbuf_reset(&seq);
-		if (json_object_check(p, (size_t)(nl - p)) < 0 ||
-		    json_field(p, (size_t)(nl - p), "who", &who) != 1 ||
-		    json_field(p, (size_t)(nl - p), "seq", &seq) != 1) {
-			good = 0;
-			continue;
-		}
-		int w = atoi(who.s + 1);
-		long q = atol(seq.s);
-		if (w < 0 || w >= nwho || q < 0 || q >= per ||
-		    seen[w * per + q]++)
-			good = 0;
-	}
-	for (long i = 0; i < nwho * per; i++)
-		if (seen[i] != 1)
-			good = 0;
-	free(seen);
-	free(s);
-	strbuf_free(&who);
-	strbuf_free(&seq);
-	return good;
 }
 
 static void
@@ -477,163 +304,6 @@ test_failed_write(void)
 	evidence_close(ev);
 	is_int(verify(&res, 1, tpath("full.log")), 0,
 	    "failed write: chain intact");
-	free(h1);
-	free(h2);
-}
-
-/*
- * Group commit: a test holding the lock of "<log>.head" stalls the first
- * leader, so the other threads queue behind it and are written as a batch
- * when the lock is released.
- */
-static int
-hold_head_lock(const char *log)
-{
-	char hp[600];
-	int fd;
-
-	snprintf(hp, sizeof(hp), "%s.head", log);
-	if ((fd = open(hp, O_RDWR)) < 0 || flock(fd, LOCK_EX) < 0)
-		bail("lock %s: %s", hp, strerror(errno));
-	return fd;
-}
-
-static void
-test_batch(void)
-{
-	struct ev_verify_result res;
-	struct worker w[NBATCH];
-	pthread_t t[NBATCH];
-	unsigned long batches, records;
-	char err[256];
-	struct evidence *ev;
-	int fails = 0, lfd;
-
-	/* Sync 0: every batch is fdatasync()ed by its leader. */
-	if ((ev = evidence_open(tpath("batch.log"), 0, err, sizeof(err))) ==
-	    NULL)
-		bail("evidence_open: %s", err);
-	lfd = hold_head_lock(tpath("batch.log"));
-	for (int i = 0; i < NBATCH; i++) {
-		w[i].ev = ev;
-		w[i].fails = 0;
-		snprintf(w[i].who, sizeof(w[i].who), "w%d", i);
-		pthread_create(&t[i], NULL, worker_run_batch, &w[i]);
-	}
-	batch_wait_ready(NBATCH);
-	close(lfd);
-	for (int i = 0; i < NBATCH; i++) {
-		pthread_join(t[i], NULL);
-		fails += w[i].fails;
-	}
-	evidence_stats(ev, &batches, &records);
-	evidence_close(ev);
-	is_int(fails, 0, "batch: every append succeeded");
-	is_int((long)records, NBATCH * PER_BATCH,
-	    "batch: every record counted");
-	ok(batches < records, "batch: records were written together "
-	    "(%lu records in %lu writes)", records, batches);
-	is_int(count_lines(tpath("batch.log")), NBATCH * PER_BATCH,
-	    "batch: one line per record");
-	ok(lines_complete(tpath("batch.log"), NBATCH, PER_BATCH),
-	    "batch: every record present exactly once, none interleaved");
-	is_int(verify(&res, 1, tpath("batch.log")), 0, "batch: chain verifies");
-	is_int(res.records, NBATCH * PER_BATCH, "batch: records verified");
-}
-
-/* One record, appended, then (after the main thread's go) again. */
-struct retry {
-	struct evidence		*ev;
-	pthread_barrier_t	*bar;
-	int			 who;
-	int			 rc1, rc2;
-	char			 err[512];
-};
-
-static void *
-retry_run(void *arg)
-{
-	struct retry *a = arg;
-	char who[16], err2[512];
-	struct evrec r;
-
-	snprintf(who, sizeof(who), "w%d", a->who);
-	evrec_begin(&r, "test", NULL);
-	evrec_str(&r, "who", who);
-	evrec_int(&r, "seq", 0);
-	__atomic_add_fetch(&batch_ready, 1, __ATOMIC_RELEASE);
-	a->rc1 = evidence_append(a->ev, &r, a->err, sizeof(a->err));
-	pthread_barrier_wait(a->bar);	/* main checks the log */
-	pthread_barrier_wait(a->bar);	/* main lifts the limit */
-	a->rc2 = evidence_append(a->ev, &r, err2, sizeof(err2));
-	if (a->rc2 < 0)
-		diag("retry: %s", err2);
-	evrec_free(&r);
-	return NULL;
-}
-
-/* A batch whose write fails: every caller in it fails, the log stays. */
-static void
-test_batch_failed_write(void)
-{
-	struct ev_verify_result res;
-	struct retry a[NBATCH];
-	pthread_t t[NBATCH];
-	pthread_barrier_t bar;
-	struct rlimit old, lim;
-	struct stat st;
-	unsigned long b0, r0, b1, r1;
-	struct evidence *ev = xopen(tpath("bfull.log"));
-	size_t hlen, hlen2;
-	char *h1, *h2;
-	int rc1 = 0, rc2 = 0, said = 0, lfd;
-
-	h1 = slurp(tpath("bfull.log.head"), &hlen);
-	evidence_stats(ev, &b0, &r0);
-	pthread_barrier_init(&bar, NULL, NBATCH + 1);
-	signal(SIGXFSZ, SIG_IGN);
-	getrlimit(RLIMIT_FSIZE, &old);
-	lim = old;
-	lim.rlim_cur = 50;	/* part of the first record */
-	setrlimit(RLIMIT_FSIZE, &lim);
-	lfd = hold_head_lock(tpath("bfull.log"));
-	for (int i = 0; i < NBATCH; i++) {
-		a[i] = (struct retry){ .ev = ev, .bar = &bar, .who = i };
-		pthread_create(&t[i], NULL, retry_run, &a[i]);
-	}
-	batch_wait_ready(NBATCH);
-	close(lfd);
-	pthread_barrier_wait(&bar);
-	evidence_stats(ev, &b1, &r1);
-	setrlimit(RLIMIT_FSIZE, &old);
-	for (int i = 0; i < NBATCH; i++) {
-		rc1 += a[i].rc1 == -1;
-		said += strstr(a[i].err, "written, then removed") != NULL;
-	}
-	is_int(rc1, NBATCH, "failed batch: every caller got -1");
-	is_int(said, NBATCH, "failed batch: every caller's err says what "
-	    "happened (%s)", a[0].err);
-	ok(b1 - b0 < r1 - r0, "failed batch: records were written together "
-	    "(%lu records in %lu writes)", r1 - r0, b1 - b0);
-	stat(tpath("bfull.log"), &st);
-	is_int((long long)st.st_size, 0,
-	    "failed batch: partial bytes cut back");
-	h2 = slurp(tpath("bfull.log.head"), &hlen2);
-	ok(hlen == hlen2 && memcmp(h1, h2, hlen) == 0,
-	    "failed batch: head not advanced");
-	pthread_barrier_wait(&bar);
-	for (int i = 0; i < NBATCH; i++) {
-		pthread_join(t[i], NULL);
-		rc2 += a[i].rc2 == 0;
-	}
-	pthread_barrier_destroy(&bar);
-	evidence_close(ev);
-	is_int(rc2, NBATCH, "failed batch: each record appended again works");
-	ok(lines_complete(tpath("bfull.log"), NBATCH, 1),
-	    "failed batch: each record present exactly once");
-	is_int(verify(&res, 1, tpath("bfull.log")), 0,
-	    "failed batch: chain verifies");
-	is_int(res.records, NBATCH, "failed batch: records verified");
 	free(h1);
 	free(h2);
 }
@@ -1050,16 +720,6 @@ test_record_format(void)
 	free(s);
 }
 
-static void
-cleanup(void)
-{
-	char cmd[600];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (getenv("AUP_KEEP_TMP") == NULL && system(cmd) != 0)
-		diag("cleanup of %s failed", dir);
-}
-
 int
 main(void)
 {
@@ -1076,8 +736,6 @@ main(void)
 	test_stale_head();
 	test_partial_line();
 	test_failed_write();
-	test_batch();
-	test_batch_failed_write();
 	test_sync_every_record();
 	test_tamper();
 	test_search();
