@@ -3,10 +3,9 @@
  * quota_cache.h for what is kept and why it is exact)
  *
  * Values: a chained hash table of customer-wide counters (key, present,
- * stored counter). Filters: QCACHE_FILTERS Bloom filters, each for one
- * hour [start, start + 1 h) holding every per-recipient and per-send key
- * whose window overlaps it; QCACHE_PROBES bits per key, all in one
- * cache line (a blocked Bloom filter). A filter for a newer window replaces the oldest; a window
+ * stored counter). Filters: QCACHE_FILTERS Bloom filters (bloom.h),
+ * each for one hour [start, start + 1 h) holding every per-recipient and
+ * per-send key whose window overlaps it. A filter for a newer window replaces the oldest; a window
  * older than every filter has none (lookups in it read LMDB).
  *
  * complete_from: no counter whose window reaches into an hour starting at
@@ -23,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bloom.h"
 #include "hash64.h"
 #include "quota_cache.h"
 #include "xalloc.h"
@@ -30,15 +30,8 @@
 #define QCACHE_BUCKETS		16384
 #define QCACHE_VALUES_MAX	131072	/* entries; then emptied */
 #define QCACHE_FILTERS		2
-#define QCACHE_FILTER_BITS	(1UL << 24)	/* 2 MB */
-#define QCACHE_PROBES		4
-#define QCACHE_BLOCK_SHIFT	15	/* log2(QCACHE_FILTER_BITS / 512) */
+#define QCACHE_FILTER_KEYS	1600000	/* 10 bits each: 2 MB a filter */
 #define QCACHE_NO_WINDOW	INT64_MIN
-
-_Static_assert(QCACHE_FILTER_BITS / 512 == 1UL << QCACHE_BLOCK_SHIFT,
-    "filter block index bits");
-_Static_assert(QCACHE_BLOCK_SHIFT + 9 * QCACHE_PROBES <= 64,
-    "filter hash bits");
 
 struct qvalue {
 	struct qvalue	*next;
@@ -52,7 +45,7 @@ struct qvalue {
 struct qfilter {
 	int64_t		 start;		/* QCACHE_NO_WINDOW: unused */
 	int		 complete;
-	uint64_t	*bits;
+	struct bloom	 bl;
 };
 
 struct quota_cache {
@@ -163,43 +156,10 @@ qfilter_for(struct quota_cache *qc, int64_t w, int create)
 	}
 	if (!create || (old->start != QCACHE_NO_WINDOW && old->start > w))
 		return NULL;	/* older than every filter kept */
-	memset(old->bits, 0, QCACHE_FILTER_BITS / 8);
+	bloom_clear(&old->bl);
 	old->start = w;
 	old->complete = w >= qc->complete_from;
 	return old;
-}
-
-/*
- * A key's bits all lie in one 512-bit block (one cache line): the block
- * from the hash's low bits, each probe's bit from the next 9 bits. One
- * cache miss per lookup instead of one per probe.
- */
-static uint64_t *
-qfilter_block(const struct qfilter *f, uint64_t h)
-{
-	return f->bits + (h & (QCACHE_FILTER_BITS / 512 - 1)) * 8;
-}
-
-static void
-qfilter_add(struct qfilter *f, uint64_t h)
-{
-	uint64_t *blk = qfilter_block(f, h);
-
-	h >>= QCACHE_BLOCK_SHIFT;
-	for (int i = 0; i < QCACHE_PROBES; i++, h >>= 9)
-		blk[(h & 511) / 64] |= 1ULL << (h % 64);
-}
-
-static int
-qfilter_may_have(const struct qfilter *f, uint64_t h)
-{
-	const uint64_t *blk = qfilter_block(f, h);
-
-	h >>= QCACHE_BLOCK_SHIFT;
-	for (int i = 0; i < QCACHE_PROBES; i++, h >>= 9)
-		if ((blk[(h & 511) / 64] & (1ULL << (h % 64))) == 0)
-			return 0;
-	return 1;
 }
 
 /* A per-recipient counter stored with window c: into the filters. */
@@ -213,7 +173,7 @@ qfilter_put(struct quota_cache *qc, uint64_t h, const struct quota_counter *c)
 	for (int64_t w = hour_of(c->start); w < c->end && n < QCACHE_FILTERS;
 	    w += QCACHE_HOUR, n++)
 		if ((f = qfilter_for(qc, w, 1)) != NULL)
-			qfilter_add(f, h);
+			bloom_add(&f->bl, h);
 }
 
 /* Kept by presence: per-recipient and per-send counters. */
@@ -244,7 +204,7 @@ qscan_cb(const uint8_t *key, size_t klen, const struct quota_counter *c,
 	if (!qfiltered(kind, tlen))
 		return 0;
 	if (c->end > sc->w && c->start < sc->w + QCACHE_HOUR)
-		qfilter_add(sc->now_f, hash64(key, klen, 0));
+		bloom_add(&sc->now_f->bl, hash64(key, klen, 0));
 	if (c->end > sc->maxend)
 		sc->maxend = c->end;
 	return 0;
@@ -262,8 +222,7 @@ quota_cache_new(struct db *db, int64_t now, char *err, size_t errlen)
 	pthread_mutex_init(&qc->mu, NULL);
 	for (int i = 0; i < QCACHE_FILTERS; i++) {
 		qc->filter[i].start = QCACHE_NO_WINDOW;
-		qc->filter[i].bits = xcalloc(QCACHE_FILTER_BITS / 64,
-		    sizeof(uint64_t));
+		bloom_init(&qc->filter[i].bl, QCACHE_FILTER_KEYS);
 	}
 	qc->complete_from = INT64_MAX;	/* nothing complete until scanned */
 	sc.now_f = qfilter_for(qc, sc.w, 1);
@@ -293,7 +252,7 @@ quota_cache_free(struct quota_cache *qc)
 		return;
 	qvalue_clear(qc);
 	for (int i = 0; i < QCACHE_FILTERS; i++)
-		free(qc->filter[i].bits);
+		bloom_free(&qc->filter[i].bl);
 	pthread_mutex_destroy(&qc->mu);
 	free(qc);
 }
@@ -322,7 +281,7 @@ qcache_lookup(struct quota_cache *qc, const struct quota_key *k,
 	if (!qfiltered(kind, tlen))
 		return 0;
 	f = qfilter_for(qc, hour_of(now), 1);
-	return f != NULL && f->complete && !qfilter_may_have(f, k->hash);
+	return f != NULL && f->complete && !bloom_may_have(&f->bl, k->hash);
 }
 
 void

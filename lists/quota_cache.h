@@ -35,7 +35,7 @@
  * overlap the current hour fill its filter (complete), and the latest end
  * of any window seen bounds which later windows start complete.
  *
- * Memory: QCACHE_FILTERS filters of QCACHE_FILTER_BITS bits (2 MB each;
+ * Memory: QCACHE_FILTERS filters of 2 MB each (QCACHE_FILTER_KEYS;
  * about 1% false positives at 1.7 million recipients an hour, more above,
  * which only costs LMDB reads) plus the value table.
  * Ownership: the cache owns its tables; db is borrowed.
