@@ -12,10 +12,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "optout_db.h"
 
 #define OPTOUT_REC_V1	1
-#define OPTOUT_KEY_MAX	(CUSTDB_ID_MAX + ADDRNORM_MAX + 1)
+#define OPTOUT_CHANGED	"optout-changed"	/* DB_META: optout_changed() */
 
 static const char *const optout_sources[] = {
 	[OPTOUT_SRC_ADMIN] = "admin",
@@ -115,6 +116,54 @@ optout_need_customer(struct db_txn *txn, const char *customer)
 	return 0;
 }
 
+/* Record that this write transaction changes a list (once per txn). */
+static int
+optout_mark_changed(struct db_txn *txn)
+{
+	uint64_t id = db_txn_id(txn), old;
+	uint8_t v[8];
+	int rc;
+
+	if ((rc = optout_changed(txn, &old)) < 0)
+		return -1;
+	if (rc > 0 && old == id)
+		return 0;
+	bytes_put_le64(v, id);
+	return db_put(txn, DB_META, OPTOUT_CHANGED, sizeof(OPTOUT_CHANGED) - 1,
+	    v, sizeof(v));
+}
+
+int
+optout_changed(struct db_txn *txn, uint64_t *id)
+{
+	const void *val;
+	size_t vlen;
+	int rc;
+
+	*id = 0;
+	if ((rc = db_get(txn, DB_META, OPTOUT_CHANGED, sizeof(OPTOUT_CHANGED) - 1,
+	    &val, &vlen)) <= 0)
+		return rc;
+	if (vlen != 8)
+		return db_txn_fail(txn, "meta %s: corrupt record",
+		    OPTOUT_CHANGED);
+	*id = bytes_get_le64(val);
+	return 1;
+}
+
+size_t
+optout_key_bytes(const char *customer, const char *addr, uint8_t *key)
+{
+	size_t c = customer != NULL ? strlen(customer) : 0, n = strlen(addr);
+
+	if (c >= CUSTDB_ID_MAX || n >= ADDRNORM_MAX)
+		return 0;
+	memcpy(key, customer != NULL ? customer : "", c);
+	key[c] = '\0';
+	memcpy(key + c + 1, addr, n);
+	return c + 1 + n;
+}
+
 /* Add one address; checked tells that the customer exists. */
 static int
 optout_add1(struct db_txn *txn, const char *customer, const char *addr,
@@ -141,7 +190,8 @@ optout_add1(struct db_txn *txn, const char *customer, const char *addr,
 	val[10] = (uint8_t)rlen;
 	if (rlen > 0)
 		memcpy(val + 11, ref, rlen);
-	if (db_put(txn, DB_OPTOUT, key, klen, val, 11 + rlen) < 0)
+	if (db_put(txn, DB_OPTOUT, key, klen, val, 11 + rlen) < 0 ||
+	    optout_mark_changed(txn) < 0)
 		return -1;
 	return 1;
 }
@@ -177,9 +227,14 @@ optout_remove(struct db_txn *txn, const char *customer, const char *addr)
 	uint8_t key[OPTOUT_KEY_MAX];
 	size_t klen;
 
+	int rc;
+
 	if ((klen = optout_key(txn, customer, addr, key)) == 0)
 		return -1;
-	return db_del(txn, DB_OPTOUT, key, klen);
+	if ((rc = db_del(txn, DB_OPTOUT, key, klen)) > 0 &&
+	    optout_mark_changed(txn) < 0)
+		return -1;
+	return rc;
 }
 
 /* The entry at key[0..klen): -1 / 0 / 1, filling e on a hit. */

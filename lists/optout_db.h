@@ -80,4 +80,21 @@ int	optout_each(struct db_txn *txn, const char *customer,
 /* Entries of one list, -1 on error. */
 long	optout_count(struct db_txn *txn, const char *customer);
 
+/*
+ * The id of the last write transaction that added or removed an entry of
+ * any list (0: none recorded) into *id: -1 / 0 / 1. A reader that knew
+ * the lists as of transaction T still knows them while this id is at
+ * most T. Kept in DB_META by optout_add, optout_import, optout_remove.
+ */
+int	optout_changed(struct db_txn *txn, uint64_t *id);
+
+/*
+ * The table key of addr on customer's list (NULL or "": global) into
+ * key (OPTOUT_KEY_MAX bytes), unchecked: its length, or 0 if a part is
+ * too long. For in-memory filters of the table (optout_filter.h).
+ */
+#define OPTOUT_KEY_MAX	(CUSTDB_ID_MAX + ADDRNORM_MAX + 1)
+size_t	optout_key_bytes(const char *customer, const char *addr,
+	    uint8_t *key);
+
 #endif

@@ -4,7 +4,8 @@
  *
  * The recipient, normalised by session_rcpt with the AddressRules of the
  * transaction's config snapshot (addrnorm.h), is looked up in the
- * customer's list, then the global list (optout_db.h). A hit refuses
+ * customer's list, then the global list (optout_db.h), unless the
+ * engine's filter (optout_filter.h) knows it is on neither. A hit refuses
  * that recipient only with 550 5.7.1 naming the list; the message still
  * goes to the others. Only attributed (outbound) mail is checked: inbound
  * mail to LocalDomains is outside the outbound policy. A recipient that is not an address
@@ -16,10 +17,12 @@
  * Threads: per-session state; one short read transaction per recipient.
  */
 #include <stdio.h>
+#include <time.h>
 
 #include "db.h"
 #include "log.h"
 #include "optout_db.h"
+#include "optout_filter.h"
 #include "reply.h"
 #include "txn.h"
 #include "xalloc.h"
@@ -57,6 +60,10 @@ rule_optout_rcpt(struct session *s, const char *mailbox, const char *norm,
 	int rc;
 
 	if (t->attr.by == ATTRIB_NONE || t->db_failed_open || norm == NULL)
+		return 0;
+	/* Most recipients are on no list: known without reading it. */
+	if (!optout_filter_may_list(s->eng->optout_filter, t->cust.id, norm,
+	    (int64_t)time(NULL)))
 		return 0;
 	if ((rt = db_read_begin(s->eng->db, err, sizeof(err))) == NULL)
 		return rule_optout_db_failed(s, err, v);

@@ -21,6 +21,7 @@
 #include "db_cache.h"
 #include "envaddr.h"
 #include "log.h"
+#include "optout_filter.h"
 #include "quota.h"
 #include "reply.h"
 #include "strcopy.h"
@@ -39,6 +40,7 @@ engine_new(struct db *db, struct db *counters, struct evidence *ev)
 	eng->attrib_cache = attrib_cache_new(db);
 	eng->authz_cache = authz_cache_new(db);
 	eng->login_plan_cache = quota_login_plan_cache_new(db);
+	eng->optout_filter = optout_filter_new(db);
 	return eng;
 }
 
@@ -52,6 +54,7 @@ engine_free(struct engine *eng)
 	db_cache_free(eng->attrib_cache);
 	db_cache_free(eng->authz_cache);
 	db_cache_free(eng->login_plan_cache);
+	optout_filter_free(eng->optout_filter);
 	engine_dns_free(eng);
 	free(eng);
 }

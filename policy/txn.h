@@ -21,6 +21,7 @@
 
 #define TXN_HEADER_MAX	998	/* bytes kept of From, Message-ID, Subject */
 
+struct optout_filter;
 struct resolver;
 
 struct txn_rejected {
@@ -89,6 +90,7 @@ struct engine {
 	struct db_cache	*attrib_cache;	/* attrib.c: of db */
 	struct db_cache	*authz_cache;	/* authz.c: of db */
 	struct db_cache	*login_plan_cache;	/* rule_quota.c: of db */
+	struct optout_filter *optout_filter;	/* rule_optout.c: of db */
 	struct resolver	*res;	/* engine_dns.c: built from the config */
 	char		*res_ns;	/* the config it was built from: */
 	int		 res_timeout, res_tries;	/* Nameserver ("" none), */
