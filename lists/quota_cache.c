@@ -9,9 +9,9 @@
  * older than every filter has none (lookups in it read LMDB).
  *
  * complete_from: no counter whose window reaches into an hour starting at
- * or after this time existed when tracking began (the scan), or since the
- * last commit of another process; a filter created for such an hour
- * starts complete.
+ * or after this time existed at the last scan (at start, and after a
+ * commit of another process); a filter created for such an hour starts
+ * complete.
  *
  * Ownership: entries and filters belong to the cache.
  * Threads: one mutex over everything; db_last_txnid() is read before it.
@@ -24,6 +24,7 @@
 
 #include "bloom.h"
 #include "hash64.h"
+#include "log.h"
 #include "quota_cache.h"
 #include "xalloc.h"
 
@@ -58,7 +59,7 @@ struct quota_cache {
 	struct qvalue	*bucket[QCACHE_BUCKETS];
 	size_t		 nvalues;
 	struct qfilter	 filter[QCACHE_FILTERS];
-	unsigned long	 hits, misses;
+	unsigned long	 hits, misses, scans;
 };
 
 static int64_t
@@ -210,13 +211,49 @@ qscan_cb(const uint8_t *key, size_t klen, const struct quota_counter *c,
 	return 0;
 }
 
+/*
+ * Rebuild the current hour's filter from the table as it is (no commit
+ * of ours can be applied meanwhile: at start nothing runs yet, and on a
+ * gap the caller is the group commit's leader, holding the lock). The
+ * table's windows tell from when on later hours start complete; a filter
+ * already made for a later hour stays incomplete unless it starts there.
+ * 0, or -1 with err (every filter then stays incomplete).
+ */
+static int
+qcache_scan(struct quota_cache *qc, int64_t now, char *err, size_t errlen)
+{
+	struct qscan sc = { qc, NULL, hour_of(now), INT64_MIN };
+	struct db_txn *rt;
+	int rc;
+
+	for (int i = 0; i < QCACHE_FILTERS; i++)
+		qc->filter[i].complete = 0;
+	sc.now_f = qfilter_for(qc, sc.w, 1);
+	bloom_clear(&sc.now_f->bl);
+	if ((rt = db_read_begin(qc->db, err, errlen)) == NULL)
+		return -1;
+	rc = quota_db_scan(rt, qscan_cb, &sc);
+	if (rc < 0)
+		snprintf(err, errlen, "%s", db_txn_error(rt));
+	db_read_end(rt);
+	if (rc < 0)
+		return -1;
+	sc.now_f->complete = 1;
+	qc->complete_from = sc.maxend > sc.w + QCACHE_HOUR ? sc.maxend :
+	    sc.w + QCACHE_HOUR;
+	for (int i = 0; i < QCACHE_FILTERS; i++)
+		if (&qc->filter[i] != sc.now_f &&
+		    qc->filter[i].start != QCACHE_NO_WINDOW &&
+		    qc->filter[i].start >= qc->complete_from)
+			qc->filter[i].complete = 1;
+	qc->scans++;
+	return 0;
+}
+
 struct quota_cache *
 quota_cache_new(struct db *db, int64_t now, char *err, size_t errlen)
 {
 	struct quota_cache *qc = xcalloc(1, sizeof(*qc));
-	struct qscan sc = { qc, NULL, hour_of(now), INT64_MIN };
-	struct db_txn *rt;
-	int rc;
 
 	qc->db = db;
 	pthread_mutex_init(&qc->mu, NULL);
@@ -225,23 +262,11 @@ quota_cache_new(struct db *db, int64_t now, char *err, size_t errlen)
 		bloom_init(&qc->filter[i].bl, QCACHE_FILTER_KEYS);
 	}
 	qc->complete_from = INT64_MAX;	/* nothing complete until scanned */
-	sc.now_f = qfilter_for(qc, sc.w, 1);
-	if ((rt = db_read_begin(db, err, errlen)) == NULL) {
+	qc->known = db_last_txnid(db);	/* before: a later commit is a gap */
+	if (qcache_scan(qc, now, err, errlen) < 0) {
 		quota_cache_free(qc);
 		return NULL;
 	}
-	rc = quota_db_scan(rt, qscan_cb, &sc);
-	if (rc < 0)
-		snprintf(err, errlen, "%s", db_txn_error(rt));
-	qc->known = db_txn_id(rt);
-	db_read_end(rt);
-	if (rc < 0) {
-		quota_cache_free(qc);
-		return NULL;
-	}
-	sc.now_f->complete = 1;
-	qc->complete_from = sc.maxend > sc.w + QCACHE_HOUR ? sc.maxend :
-	    sc.w + QCACHE_HOUR;
 	return qc;
 }
 
@@ -353,6 +378,7 @@ void
 quota_cache_commit_begin(struct quota_cache *qc, uint64_t txnid,
     int64_t now)
 {
+	char err[512];
 	int64_t from;
 
 	if (qc == NULL)
@@ -360,17 +386,24 @@ quota_cache_commit_begin(struct quota_cache *qc, uint64_t txnid,
 	pthread_mutex_lock(&qc->mu);
 	if (txnid != qc->known && txnid != qc->known + 1) {
 		/*
-		 * Another process committed since: what it changed is
-		 * unknown. Values go; filters are complete again only for
-		 * hours it cannot have written into (with an hour's margin
-		 * for another clock).
+		 * Another process committed since (aupctl quota reset, a
+		 * second daemon): what it changed is unknown. Values go, to
+		 * be read again; the current hour's filter is rebuilt from
+		 * the table (aupctl's changes are rare; a scan of a million
+		 * counters takes a fraction of a second). If that fails,
+		 * filters are complete again only for hours the other
+		 * process cannot have written into (an hour's margin for
+		 * its clock).
 		 */
 		qvalue_clear(qc);
-		for (int i = 0; i < QCACHE_FILTERS; i++)
-			qc->filter[i].complete = 0;
-		from = hour_of(now) + 2 * QCACHE_HOUR;
-		if (from > qc->complete_from)
-			qc->complete_from = from;
+		if (qcache_scan(qc, now, err, sizeof(err)) < 0) {
+			log_msg(LOG_ERR, NULL, "quota: counters cache not "
+			    "rebuilt (counters are read from the database "
+			    "until the next hour): %s", err);
+			from = hour_of(now) + 2 * QCACHE_HOUR;
+			if (from > qc->complete_from)
+				qc->complete_from = from;
+		}
 	}
 	qc->known = txnid;
 }
@@ -407,13 +440,14 @@ quota_cache_commit_end(struct quota_cache *qc)
 
 void
 quota_cache_stats(struct quota_cache *qc, unsigned long *hits,
-    unsigned long *misses)
+    unsigned long *misses, unsigned long *scans)
 {
-	*hits = *misses = 0;
+	*hits = *misses = *scans = 0;
 	if (qc == NULL)
 		return;
 	pthread_mutex_lock(&qc->mu);
 	*hits = qc->hits;
 	*misses = qc->misses;
+	*scans = qc->scans;
 	pthread_mutex_unlock(&qc->mu);
 }

@@ -24,16 +24,16 @@
  * committed hook): quota_cache_commit_begin() with the commit's id, one
  * quota_cache_put() per counter written, quota_cache_commit_end(). A
  * commit whose id is not known + 1 means another process (aupctl quota
- * reset, a second daemon) committed in between: the values are dropped,
- * every filter becomes incomplete, and filters become complete again only
- * for windows that start after that moment. A lookup trusts the cache
+ * reset, a second daemon) committed in between: the values are dropped
+ * and the current hour's filter is rebuilt by a scan of the table (as at
+ * start), which our commits wait for. A lookup trusts the cache
  * only when the environment's last committed id (db_last_txnid) still
  * equals known; otherwise the caller reads LMDB, and a value it read is
  * kept only if its snapshot is the cache's (quota_cache_fill).
  *
- * At creation the table is scanned once: per-recipient counters that
- * overlap the current hour fill its filter (complete), and the latest end
- * of any window seen bounds which later windows start complete.
+ * The scan: per-recipient and per-send counters that overlap the current
+ * hour fill its filter (complete), and the latest end of any window seen
+ * bounds which later hours start complete.
  *
  * Memory: QCACHE_FILTERS filters of 2 MB each (QCACHE_FILTER_KEYS;
  * about 1% false positives at 1.7 million recipients an hour, more above,
@@ -99,8 +99,8 @@ void	quota_cache_put(struct quota_cache *qc, const struct quota_key *k,
 void	quota_cache_drop(struct quota_cache *qc, const struct quota_key *k);
 void	quota_cache_commit_end(struct quota_cache *qc);
 
-/* Lookups answered and not, since creation (tests, benchmarks). */
+/* Lookups answered and not, and table scans, since creation (tests). */
 void	quota_cache_stats(struct quota_cache *qc, unsigned long *hits,
-	    unsigned long *misses);
+	    unsigned long *misses, unsigned long *scans);
 
 #endif
