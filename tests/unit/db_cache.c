@@ -12,8 +12,6 @@
  * engine, driven as the milter drives it, applies a plan change to the
  * next transaction. A test time is passed in: nothing here waits.
  */
-#include <sys/wait.h>
-
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +25,7 @@
 #include "custdb.h"
 #include "db.h"
 #include "db_cache.h"
+#include "db_elsewhere.h"
 #include "engine.h"
 #include "evidence.h"
 #include "lease_db.h"
@@ -141,26 +140,7 @@ change(enum change c)
 static void
 change_elsewhere(enum change c)
 {
-	char err[512];
-	struct db *other;
-	pid_t pid;
-	int st;
-
-	if ((pid = fork()) < 0)
-		bail("fork");
-	if (pid == 0) {
-		if ((other = db_open(dbpath, 1 << 20, 64 << 20, 0, err,
-		    sizeof(err))) == NULL || db_write(other, change_txn, &c,
-		    err, sizeof(err)) < 0) {
-			fprintf(stderr, "child: %s\n", err);
-			_exit(1);
-		}
-		db_close(other);
-		_exit(0);
-	}
-	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
-	    WEXITSTATUS(st) != 0)
-		bail("the other process could not write");
+	db_elsewhere(dbpath, change_txn, &c);
 }
 
 /*

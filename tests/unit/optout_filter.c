@@ -5,14 +5,13 @@
  * keep it without a rebuild; rebuilds are paced. Changes come from a
  * forked process with its own handle, as aupctl makes them.
  */
-#include <sys/wait.h>
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "custdb.h"
+#include "db_elsewhere.h"
 #include "db.h"
 #include "log.h"
 #include "optout_db.h"
@@ -61,26 +60,8 @@ change_txn(struct db_txn *t, void *arg)
 static void
 elsewhere(enum change c, const char *addr)
 {
-	char err[512];
-	struct db *other;
-	pid_t pid;
-	int st;
-
 	change_addr = addr;
-	fflush(NULL);
-	if ((pid = fork()) < 0)
-		bail("fork");
-	if (pid == 0) {
-		if ((other = db_open(path, 1 << 20, 64 << 20, 0, err,
-		    sizeof(err))) == NULL || db_write(other, change_txn, &c,
-		    err, sizeof(err)) < 0)
-			_exit(1);
-		db_close(other);
-		_exit(0);
-	}
-	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
-	    WEXITSTATUS(st) != 0)
-		bail("the other process could not write");
+	db_elsewhere(path, change_txn, &c);
 }
 
 static int

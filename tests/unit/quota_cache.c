@@ -7,8 +7,6 @@
  * again; the scan sees the counters already there, including windows
  * reaching into later hours.
  */
-#include <sys/wait.h>
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +14,7 @@
 
 #include "db.h"
 #include "db_batch.h"
+#include "db_elsewhere.h"
 #include "log.h"
 #include "quota_cache.h"
 #include "quota_db.h"
@@ -93,37 +92,32 @@ lmdb_count(struct db *db, const struct quota_key *k, int64_t now)
 	return r < 0 ? -1 : (long long)c.count;
 }
 
-/* A commit by another process: the child adds n to k at now. */
+struct foreign {
+	struct charge	ch;
+	uint64_t	n;
+};
+
+static int
+foreign_txn(struct db_txn *txn, void *arg)
+{
+	struct foreign *f = arg;
+
+	for (uint64_t i = 0; i < f->n; i++)
+		if (charge_txn(txn, &f->ch) < 0)
+			return -1;
+	return 0;
+}
+
+/* A commit by another process: it adds n to k at now. */
 static void
 foreign_charge(const struct quota_key *k, int64_t now, uint64_t n)
 {
-	pid_t pid;
-	int st;
+	struct foreign f = { .ch = { .n = 1, .now = now }, .n = n };
 
-	fflush(NULL);
-	if ((pid = fork()) < 0)
-		bail("fork");
-	if (pid == 0) {
-		char err[512];
-		struct charge ch = { .n = 1, .now = now };
-		struct db *db;
-
-		ch.k[0] = *k;
-		ch.start[0] = now - now % H;
-		ch.end[0] = ch.start[0] + H;
-		if ((db = db_open(path, 1 << 20, 64 << 20, 0, err,
-		    sizeof(err))) == NULL)
-			_exit(1);
-		for (uint64_t i = 0; i < n; i++)
-			if (db_write(db, charge_txn, &ch, err,
-			    sizeof(err)) < 0)
-				_exit(1);
-		db_close(db);
-		_exit(0);
-	}
-	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
-	    WEXITSTATUS(st) != 0)
-		bail("foreign writer failed");
+	f.ch.k[0] = *k;
+	f.ch.start[0] = now - now % H;
+	f.ch.end[0] = f.ch.start[0] + H;
+	db_elsewhere(path, foreign_txn, &f);
 }
 
 static void
