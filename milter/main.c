@@ -36,6 +36,7 @@
 #define AUP_VERSION		"0.1.0"
 #define AUP_DEFAULT_CONFIG	"/etc/aup-milter/aup-milter.conf"
 #define AUP_HOUSEKEEPING_SECS	60
+#define AUP_EVIDENCE_HOLD_MS	10	/* see evidence_hold() */
 
 static struct db *main_db;
 static struct evidence *main_ev;
@@ -233,6 +234,8 @@ main_serve(struct config *cfg, const char *path, int foreground)
 		return rc;
 	if (!foreground && main_detach() < 0)
 		return EX_OSERR;
+	/* After the fork: the hold's keeper thread must be ours. */
+	evidence_hold(main_ev, AUP_EVIDENCE_HOLD_MS);
 	if (main_write_pid(config_pid_file(cfg)) < 0)
 		return EX_CANTCREAT;
 	eng = engine_new(main_db, qstore_db(main_qs), main_ev);
@@ -259,6 +262,7 @@ main_serve(struct config *cfg, const char *path, int foreground)
 	/* Not closed: a libmilter thread may still be finishing a session. */
 	if (qstore_flush(main_qs, err, sizeof(err)) < 0)
 		log_msg(LOG_ERR, NULL, "%s", err);
+	evidence_hold(main_ev, 0);	/* the head file up to date */
 	if (config_pid_file(cfg) != NULL)
 		unlink(config_pid_file(cfg));
 	return rc;

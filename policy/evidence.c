@@ -2,7 +2,9 @@
  * evidence - the tamper-evident evidence log writer (see evidence.h)
  *
  * Design. The log is opened O_RDWR|O_APPEND|O_CREAT (0640, less the
- * umask; readable for step 2); "<log>.head" is both the lock and the chain head.
+ * umask; readable for step 2); "<log>.head" is both the lock and the
+ * chain head (its line: evidence_head.c); "<log>.lock" is the gate to
+ * the lock (see "The gate" below).
  *
  * Group commit (leader/follower, as lists/db_batch.c, with no thread of
  * its own): an append queues its record under the queue mutex; whoever
@@ -11,7 +13,8 @@
  * whole batch under the I/O mutex (threads share one descriptor, and
  * flock(2) does not exclude holders of the same open file description)
  * and then under flock(LOCK_EX) on the head file (other processes:
- * aupctl, a second daemon instance), doing, once per batch and in order:
+ * aupctl, a second daemon instance), doing, once per batch and in order
+ * (a holder: see "Holding the lock"):
  *
  *   1. rotation: if stat(path) no longer names the open file (or the path
  *      is gone), open the path again (creating it);
@@ -47,23 +50,61 @@
  * damaged line stays on a line of its own, which verify reports, and the
  * new record chains to the last complete record.
  *
+ * Holding the lock (evidence_hold(): the daemon; aupctl does not): the
+ * batch that takes the lock does steps 1 and 2, then keeps the lock for
+ * hold_ms. Meanwhile the head's hash lives in memory and each batch does
+ * step 3 alone: no lock, no stat, no head file. Nothing else changes the
+ * log meanwhile, since every writer takes the lock first, except
+ * logrotate: a rename leaves our file open and the path is followed at
+ * the next acquisition (at most hold_ms later; at once on reopen); a
+ * copytruncate empties the file, O_APPEND writes at 0, and the record
+ * chains on the head, as step 2 continues an empty file from the head
+ * file's hash. No partial line can be there: only a failed write of ours
+ * leaves one, and that ends the hold. While held, the head file has the
+ * hash of the acquisition and a size no log has, so if the process dies
+ * holding, the next writer derives the head from the log. (A rename in
+ * that window still breaks the chain: the new file continues from the
+ * older hash, which verify reports; without a hold the same can happen
+ * between a write and its head update, microseconds.) A hold ends with
+ * step 4 (the hash from memory, size, dev and ino from fstat of the open
+ * log) and the unlock: after the batch during which hold_ms ran out;
+ * from the keeper thread, when no batch came by then; at reopen, close
+ * and evidence_hold(); at once after a failed write, with a size that
+ * matches no log, so the next writer derives the head as in step 2.
+ *
+ * The gate. flock(2) does not queue: a holder that releases the lock and
+ * takes it again microseconds later (a busy daemon on one core, where the
+ * woken aupctl has not run yet) would win every time. So every writer,
+ * and every reader of a live log (evidence_verify.c), takes LOCK_EX on
+ * "<log>.lock" before it waits for the head lock and drops it once it
+ * has that lock: whoever waits for the head holds the gate, and a holder
+ * coming back for the head waits at the gate behind it. Holders take
+ * LOCK_EX too: with LOCK_SH two holding daemons on one log would share
+ * the gate and take turns ahead of each other and of aupctl. A file of
+ * its own rather than a byte-range lock of the head file, because on NFS
+ * flock(2) is emulated with byte-range locks and the two would clash.
+ * Created 0640 and opened read-only (locking needs no more); never
+ * rotated. A writer that does not know the gate (an older aupctl) is
+ * still correct, as it takes the head lock; it just may wait longer.
+ *
  * fdatasync(2): every sync_interval seconds (0: every record, so every
  * batch), checked by the leader after each batch, and at reopen and
  * close. It runs after the flock is released so other processes do not
- * wait for the disk; if it fails, every record of the batch reports it.
+ * wait for the disk (a holder syncs under the lock, unless the hold ended
+ * with that batch); if it fails, every record of the batch reports it.
  *
- * Ownership: struct evidence owns its descriptors and paths; a struct
- * evrec owns its strbuf (evrec_free). Threads: see evidence.h.
+ * Ownership: struct evidence owns its descriptors, paths and keeper
+ * thread. Threads: see evidence.h; the keeper works under the I/O mutex.
  * Errors: 0 / -1 with err "what path: strerror".
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
@@ -71,22 +112,13 @@
 #include <unistd.h>
 
 #include "evidence.h"
-#include "json.h"
+#include "evidence_priv.h"
 #include "log.h"
 #include "sha256.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
-#define EV_HEAD_LEN	128	/* "%64s %020llu %020llu %020llu\n" */
-#define EV_HASH_SUFFIX	75	/* ,"hash":"<64 hex>"} */
-#define EV_TAIL_MAX	(16 * 1024 * 1024)	/* longest line looked back */
 #define EV_BATCH_MAX	256	/* records per write; < IOV_MAX */
-
-struct ev_head {
-	char			hash[SHA256_HEX_LEN + 1];
-	unsigned long long	size, dev, ino;
-	int			valid;	/* head file was readable */
-};
 
 /* One caller's record in the queue; lives on the caller's stack. */
 struct ev_req {
@@ -109,16 +141,20 @@ struct evidence {
 	char		*headpath;
 	int		 fd;		/* the log, O_APPEND */
 	unsigned long long dev, ino;	/* of fd */
-	int		 hfd;		/* "<log>.head", flock()ed */
+	struct ev_headfile hf;		/* "<log>.head", flock()ed */
 	int		 sync_interval;	/* seconds; 0 = every record */
 	int64_t		 synced_at;	/* monotonic ms of the last sync */
 	int		 dirty;		/* written since the last sync */
-	char		 hline[EV_HEAD_LEN];	/* a head line, and */
-	struct ev_head	 hlast;		/* its parse (valid 0: none yet) */
+	char		*gatepath;
+	int		 gfd;		/* "<log>.lock", the gate */
+	unsigned	 hold_ms;	/* 0: unlock after every batch */
+	int		 held;		/* the lock is ours between batches */
+	int64_t		 held_until;	/* monotonic ms: release then */
+	char		 hhash[SHA256_HEX_LEN + 1];	/* the head, held */
+	pthread_cond_t	 kcv;		/* wakes the keeper (with io) */
+	pthread_t	 keeper;
+	int		 keeper_on, keeper_stop;
 };
-
-static const char ev_zero_hash[] =
-    "0000000000000000000000000000000000000000000000000000000000000000";
 
 static int
 ev_fail(char *err, size_t errlen, const char *what, const char *path)
@@ -134,181 +170,6 @@ ev_mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int
-ev_is_hash(const char *s)
-{
-	for (int i = 0; i < SHA256_HEX_LEN; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' &&
-		    s[i] <= 'f')))
-			return 0;
-	return 1;
-}
-
-/* ---- the head file ---------------------------------------------------- */
-
-/*
- * The head line is fixed: "<64 hex> <20 digits> <20 digits> <20 digits>\n"
- * (EV_HEAD_LEN bytes), so it is read and written by position, with no
- * scanf or printf at every record. After the hash (p below): spaces at
- * p[0], p[21], p[42] before size, dev and ino, the newline at p[63].
- */
-#define EV_NUM_LEN	20
-_Static_assert(SHA256_HEX_LEN + 3 * (1 + EV_NUM_LEN) + 1 == EV_HEAD_LEN,
-    "head line layout");
-
-static int
-ev_head_num(const char *s, unsigned long long *v)
-{
-	*v = 0;
-	for (int i = 0; i < EV_NUM_LEN; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		*v = *v * 10 + (unsigned long long)(s[i] - '0');
-	}
-	return 0;
-}
-
-static void
-ev_head_put_num(char *s, unsigned long long v)
-{
-	for (int i = EV_NUM_LEN; i-- > 0; v /= 10)
-		s[i] = (char)('0' + v % 10);
-}
-
-/*
- * The head file into h. The line last written or read (ev->hline) is
- * kept with its parse (ev->hlast): when the file still holds those very
- * bytes, as it does from one batch to the next while no other writer
- * comes between, their parse is reused. The file is still read every
- * time: the bytes, not a guess, decide.
- */
-static void
-ev_head_read(struct evidence *ev, struct ev_head *h)
-{
-	char buf[EV_HEAD_LEN], *p = buf + SHA256_HEX_LEN;
-
-	memset(h, 0, sizeof(*h));
-	memcpy(h->hash, ev_zero_hash, sizeof(h->hash));
-	if (pread(ev->hfd, buf, EV_HEAD_LEN, 0) != EV_HEAD_LEN)
-		return;
-	if (ev->hlast.valid && memcmp(buf, ev->hline, EV_HEAD_LEN) == 0) {
-		*h = ev->hlast;
-		return;
-	}
-	if (!ev_is_hash(buf) ||
-	    p[0] != ' ' || ev_head_num(p + 1, &h->size) < 0 ||
-	    p[21] != ' ' || ev_head_num(p + 22, &h->dev) < 0 ||
-	    p[42] != ' ' || ev_head_num(p + 43, &h->ino) < 0 ||
-	    p[63] != '\n')
-		return;
-	memcpy(h->hash, buf, SHA256_HEX_LEN);
-	h->valid = 1;
-	memcpy(ev->hline, buf, EV_HEAD_LEN);
-	ev->hlast = *h;
-}
-
-/*
- * h into the head file, by way of ev->hline (which then reads back as h):
- * from one batch to the next only the hash and the size change.
- */
-static void
-ev_head_write(struct evidence *ev, const struct ev_head *h)
-{
-	char *p = ev->hline + SHA256_HEX_LEN;
-
-	if (!ev->hlast.valid || ev->hlast.dev != h->dev ||
-	    ev->hlast.ino != h->ino) {
-		p[0] = p[21] = p[42] = ' ';
-		ev_head_put_num(p + 22, h->dev);
-		ev_head_put_num(p + 43, h->ino);
-		p[63] = '\n';
-	}
-	memcpy(ev->hline, h->hash, SHA256_HEX_LEN);
-	ev_head_put_num(p + 1, h->size);
-	ev->hlast = *h;
-	ev->hlast.valid = 1;
-	/* A stale head is repaired by the next writer (the log wins). */
-	if (pwrite(ev->hfd, ev->hline, EV_HEAD_LEN, 0) != EV_HEAD_LEN)
-		log_msg(LOG_WARNING, NULL, "evidence: cannot update %s: %s",
-		    ev->headpath, strerror(errno));
-}
-
-/*
- * The hash of the last complete line of fd (size bytes) into hash; *good
- * is the size up to the end of that line, less than size when the file
- * ends in a partial line. 1 found / 0 no usable line / -1 read error.
- */
-static int
-ev_tail_hash(int fd, off_t size, char *hash, off_t *good)
-{
-	char buf[65536];
-	off_t pos = size, eol = -1;
-	ssize_t n;
-
-	while (pos > 0 && size - pos < EV_TAIL_MAX && eol < 0) {
-		size_t want = pos > (off_t)sizeof(buf) ? sizeof(buf) :
-		    (size_t)pos;
-
-		pos -= (off_t)want;
-		if ((n = pread(fd, buf, want, pos)) != (ssize_t)want)
-			return -1;
-		for (size_t i = want; i-- > 0;)
-			if (buf[i] == '\n') {
-				eol = pos + (off_t)i;
-				break;
-			}
-	}
-	*good = eol + 1;
-	if (eol < EV_HASH_SUFFIX)
-		return 0;
-	if (pread(fd, buf, EV_HASH_SUFFIX, eol - EV_HASH_SUFFIX) !=
-	    EV_HASH_SUFFIX)
-		return -1;
-	if (memcmp(buf, ",\"hash\":\"", 9) != 0 || !ev_is_hash(buf + 9) ||
-	    memcmp(buf + 9 + SHA256_HEX_LEN, "\"}", 2) != 0)
-		return 0;
-	memcpy(hash, buf + 9, SHA256_HEX_LEN);
-	hash[SHA256_HEX_LEN] = '\0';
-	return 1;
-}
-
-/*
- * Bring h in line with the open log (st): see step 2 of the design.
- * Sets *need_nl when the file ends in a partial line; h->size then stays
- * short of st_size, so the next writer checks the tail again. 0 / -1.
- */
-static int
-ev_head_derive(struct evidence *ev, struct ev_head *h, const struct stat *st,
-    int *need_nl, char *err, size_t errlen)
-{
-	char hash[SHA256_HEX_LEN + 1];
-	off_t good = st->st_size;
-	int rc;
-
-	*need_nl = 0;
-	if (h->valid && h->size == (unsigned long long)st->st_size &&
-	    h->dev == (unsigned long long)st->st_dev &&
-	    h->ino == (unsigned long long)st->st_ino)
-		return 0;
-	if (st->st_size > 0) {
-		rc = ev_tail_hash(ev->fd, st->st_size, hash, &good);
-		if (rc < 0)
-			return ev_fail(err, errlen, "read", ev->path);
-		if (rc == 1)
-			memcpy(h->hash, hash, sizeof(h->hash));
-		else
-			log_msg(LOG_WARNING, NULL, "evidence: %s ends without "
-			    "a complete record; chaining to %.12s...",
-			    ev->path, h->hash);
-		*need_nl = good < st->st_size;
-	}
-	h->size = (unsigned long long)good;
-	h->dev = (unsigned long long)st->st_dev;
-	h->ino = (unsigned long long)st->st_ino;
-	h->valid = 1;
-	return 0;
 }
 
 /* ---- opening ---------------------------------------------------------- */
@@ -332,18 +193,38 @@ ev_fstat(struct evidence *ev, struct stat *st, char *err, size_t errlen)
 }
 
 static int
+ev_flock(int fd, int op)
+{
+	while (flock(fd, op) < 0)
+		if (errno != EINTR)
+			return -1;
+	return 0;
+}
+
+/*
+ * The head lock, through the gate: whoever waits for the head holds the
+ * gate meanwhile, so a holder coming back for the head (it takes the
+ * gate first, like everyone) queues behind a writer already waiting,
+ * instead of taking the lock again before that writer has run.
+ */
+static int
 ev_lock(struct evidence *ev, char *err, size_t errlen)
 {
-	while (flock(ev->hfd, LOCK_EX) < 0)
-		if (errno != EINTR)
-			return ev_fail(err, errlen, "lock", ev->headpath);
+	if (ev_flock(ev->gfd, LOCK_EX) < 0)
+		return ev_fail(err, errlen, "lock", ev->gatepath);
+	if (ev_flock(ev->hf.fd, LOCK_EX) < 0) {
+		ev_fail(err, errlen, "lock", ev->headpath);
+		flock(ev->gfd, LOCK_UN);
+		return -1;
+	}
+	flock(ev->gfd, LOCK_UN);
 	return 0;
 }
 
 static void
 ev_unlock(struct evidence *ev)
 {
-	flock(ev->hfd, LOCK_UN);
+	flock(ev->hf.fd, LOCK_UN);
 }
 
 /* Under the lock: make the head file describe the open log. 0 / -1. */
@@ -356,13 +237,14 @@ ev_reconcile(struct evidence *ev, char *err, size_t errlen)
 
 	if (ev_fstat(ev, &st, err, errlen) < 0)
 		return -1;
-	ev_head_read(ev, &h);
+	evidence_head_read(&ev->hf, &h);
 	before = h;
-	if (ev_head_derive(ev, &h, &st, &need_nl, err, errlen) < 0)
+	if (evidence_head_derive(ev->fd, ev->path, &h, &st, &need_nl,
+	    err, errlen) < 0)
 		return -1;
 	if (!before.valid || strcmp(before.hash, h.hash) != 0 ||
 	    before.size != h.size || before.dev != h.dev || before.ino != h.ino)
-		ev_head_write(ev, &h);
+		evidence_head_write(&ev->hf, &h);
 	return 0;
 }
 
@@ -376,21 +258,143 @@ ev_sync(struct evidence *ev)
 	ev->synced_at = ev_mono_ms();
 }
 
+/* ---- holding the lock ------------------------------------------------- */
+
+/*
+ * The lock is ours from now on, for up to hold_ms: h (just read and
+ * derived) is the head, kept in memory while held. The head file says
+ * so meanwhile, with a size no file has: were this process to die with
+ * the lock, the next writer re-derives the head from the log.
+ */
+static void
+ev_hold_begin(struct evidence *ev, const struct ev_head *h)
+{
+	struct ev_head m = *h;
+
+	memcpy(ev->hhash, h->hash, sizeof(ev->hhash));
+	m.size = EVIDENCE_SIZE_NONE;
+	evidence_head_write(&ev->hf, &m);
+	ev->held = 1;
+	ev->held_until = ev_mono_ms() + ev->hold_ms;
+	pthread_cond_signal(&ev->kcv);
+}
+
+/*
+ * Store the held head and unlock. The head file describes the log as it
+ * is (fstat: a copytruncate may have emptied it since). After a failed
+ * write (failed) the size is left unmatched, as after a failed write
+ * without a hold: the log may end in a partial line (of this batch, or
+ * of the one the lock was taken on), so the next writer derives the head
+ * from the log's last complete line and starts on a fresh line, or takes
+ * the hash if the log is empty. Under io.
+ */
+static void
+ev_release(struct evidence *ev, int failed)
+{
+	struct ev_head h;
+	struct stat st;
+
+	if (fstat(ev->fd, &st) == 0) {
+		memcpy(h.hash, ev->hhash, sizeof(h.hash));
+		h.size = failed ? EVIDENCE_SIZE_NONE :
+		    (unsigned long long)st.st_size;
+		h.dev = (unsigned long long)st.st_dev;
+		h.ino = (unsigned long long)st.st_ino;
+		h.valid = 1;
+		evidence_head_write(&ev->hf, &h);
+	}	/* else the head file keeps its held size: the log wins */
+	ev_unlock(ev);
+	ev->held = 0;
+}
+
+static void
+ev_abs_time(int64_t ms, struct timespec *ts)
+{
+	ts->tv_sec = (time_t)(ms / 1000);
+	ts->tv_nsec = (long)(ms % 1000) * 1000000L;
+}
+
+/* The keeper: releases a hold whose time is up when no batch came. */
+static void *
+ev_keeper(void *arg)
+{
+	struct evidence *ev = arg;
+	struct timespec ts;
+
+	pthread_mutex_lock(&ev->io);
+	while (!ev->keeper_stop) {
+		if (!ev->held) {
+			pthread_cond_wait(&ev->kcv, &ev->io);
+		} else if (ev_mono_ms() >= ev->held_until) {
+			ev_release(ev, 0);
+		} else {
+			ev_abs_time(ev->held_until, &ts);
+			pthread_cond_timedwait(&ev->kcv, &ev->io, &ts);
+		}
+	}
+	pthread_mutex_unlock(&ev->io);
+	return NULL;
+}
+
+void
+evidence_hold(struct evidence *ev, unsigned ms)
+{
+	sigset_t all, old;
+	int stop, rc;
+
+	pthread_mutex_lock(&ev->io);
+	if (ev->held)
+		ev_release(ev, 0);
+	ev->hold_ms = ms;
+	if (ms > 0 && !ev->keeper_on) {
+		/* No signal for the keeper: they are the application's. */
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
+		if ((rc = pthread_create(&ev->keeper, NULL, ev_keeper,
+		    ev)) == 0)
+			ev->keeper_on = 1;
+		else {
+			/* Without a keeper an idle hold would never end. */
+			log_msg(LOG_WARNING, NULL, "evidence: no keeper "
+			    "thread (%s); not holding the lock of %s",
+			    strerror(rc), ev->headpath);
+			ev->hold_ms = 0;
+		}
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
+	stop = ms == 0 && ev->keeper_on;
+	ev->keeper_stop = stop;
+	pthread_cond_signal(&ev->kcv);
+	pthread_mutex_unlock(&ev->io);
+	if (stop) {
+		pthread_join(ev->keeper, NULL);
+		ev->keeper_on = ev->keeper_stop = 0;
+	}
+}
+
 struct evidence *
 evidence_open(const char *path, int sync_interval, char *err, size_t errlen)
 {
 	struct evidence *ev = xcalloc(1, sizeof(*ev));
 	struct strbuf hp = STRBUF_INIT;
+	pthread_condattr_t ca;
 
 	pthread_mutex_init(&ev->mu, NULL);
 	pthread_mutex_init(&ev->io, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&ev->kcv, &ca);
+	pthread_condattr_destroy(&ca);
 	ev->tail = &ev->head;
 	ev->path = xstrdup(path);
 	strbuf_addf(&hp, "%s.head", path);
 	ev->headpath = strbuf_detach(&hp);
+	ev->hf.path = ev->headpath;
+	strbuf_addf(&hp, "%s.lock", path);
+	ev->gatepath = strbuf_detach(&hp);
 	ev->sync_interval = sync_interval < 0 ? 0 : sync_interval;
 	ev->synced_at = ev_mono_ms();
-	ev->fd = ev->hfd = -1;
+	ev->fd = ev->hf.fd = ev->gfd = -1;
 	if ((ev->fd = ev_open_log(path)) < 0) {
 		ev_fail(err, errlen, "open", path);
 		goto fail;
@@ -400,13 +404,19 @@ evidence_open(const char *path, int sync_interval, char *err, size_t errlen)
 	 * would dirty its inode at every record. O_NOATIME needs the owner
 	 * (or CAP_FOWNER); anyone else opens it plainly.
 	 */
-	ev->hfd = open(ev->headpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOATIME,
-	    0640);
-	if (ev->hfd < 0 && errno == EPERM)
-		ev->hfd = open(ev->headpath, O_RDWR | O_CREAT | O_CLOEXEC,
+	ev->hf.fd = open(ev->headpath, O_RDWR | O_CREAT | O_CLOEXEC |
+	    O_NOATIME, 0640);
+	if (ev->hf.fd < 0 && errno == EPERM)
+		ev->hf.fd = open(ev->headpath, O_RDWR | O_CREAT | O_CLOEXEC,
 		    0640);
-	if (ev->hfd < 0) {
+	if (ev->hf.fd < 0) {
 		ev_fail(err, errlen, "open", ev->headpath);
+		goto fail;
+	}
+	/* Only ever locked: read-only is enough, so any writer can open it. */
+	if ((ev->gfd = open(ev->gatepath, O_RDONLY | O_CREAT | O_CLOEXEC,
+	    0640)) < 0) {
+		ev_fail(err, errlen, "open", ev->gatepath);
 		goto fail;
 	}
 	if (ev_lock(ev, err, errlen) < 0)
@@ -427,16 +437,21 @@ evidence_close(struct evidence *ev)
 {
 	if (ev == NULL)
 		return;
+	evidence_hold(ev, 0);
 	if (ev->fd >= 0) {
 		ev_sync(ev);
 		close(ev->fd);
 	}
-	if (ev->hfd >= 0)
-		close(ev->hfd);
+	if (ev->hf.fd >= 0)
+		close(ev->hf.fd);
+	if (ev->gfd >= 0)
+		close(ev->gfd);
 	pthread_mutex_destroy(&ev->mu);
 	pthread_mutex_destroy(&ev->io);
+	pthread_cond_destroy(&ev->kcv);
 	free(ev->path);
 	free(ev->headpath);
+	free(ev->gatepath);
 	free(ev);
 }
 
@@ -446,6 +461,8 @@ evidence_reopen(struct evidence *ev, char *err, size_t errlen)
 	int fd, rc = 0;
 
 	pthread_mutex_lock(&ev->io);
+	if (ev->held)
+		ev_release(ev, 0);
 	if ((fd = ev_open_log(ev->path)) < 0) {
 		/* Keep writing to the old file rather than nowhere. */
 		rc = ev_fail(err, errlen, "open", ev->path);
@@ -514,7 +531,10 @@ ev_follow_rotation(struct evidence *ev, struct stat *st, char *err,
  * the kernel stops short, which for a file means the disk is full; the
  * lock keeps other writers out meanwhile). On failure cut the file back
  * to oldsize so no partial record stays behind; *kept is how many of the
- * n bytes stay in the file (0 unless the cut failed). 0 / -1.
+ * n bytes stay in the file (0 unless the cut failed). An oldsize of -1
+ * (a held lock: not looked up) is the size now less the bytes written,
+ * since no one else writes; a copytruncate since may have emptied the
+ * file, so the size before is not known. 0 / -1.
  */
 static int
 ev_write(struct evidence *ev, struct iovec *iov, int iovcnt, size_t n,
@@ -548,8 +568,14 @@ ev_write(struct evidence *ev, struct iovec *iov, int iovcnt, size_t n,
 		ev_fail(err, errlen, "write", ev->path);
 		return -1;
 	}
+	if (oldsize < 0) {
+		struct stat st;
+
+		if (fstat(ev->fd, &st) == 0 && st.st_size >= (off_t)done)
+			oldsize = st.st_size - (off_t)done;
+	}
 	/* If the cut fails, the next writer starts on a fresh line. */
-	if (!(cut = ftruncate(ev->fd, oldsize) == 0))
+	if (!(cut = oldsize >= 0 && ftruncate(ev->fd, oldsize) == 0))
 		*kept = done;
 	snprintf(err, errlen, "write %s: %s (%zu of %zu bytes written, %s)",
 	    ev->path, strerror(saved), done, n, cut ? "then removed" :
@@ -571,56 +597,109 @@ ev_seal(struct evrec *r, const char *prev, char hash[SHA256_HEX_LEN + 1])
 }
 
 /*
- * Under the lock: seal the batch onto the current head, each record onto
- * the one before it, write all with one writev(2), move the head once.
- * A request's rc becomes 0 only when its whole line is in the file; when
- * any is not, err says why and -1 is returned.
+ * Under the lock: seal the batch onto hash (the head), each record onto
+ * the one before it, and write all with one writev(2), after a newline
+ * when need_nl (the log ends in a partial line). oldsize: see ev_write.
+ * hash becomes the hash of the last record whose whole line is in the
+ * file, and a request's rc 0 only when its whole line is in the file;
+ * when any is not, err says why, *kept how many bytes of the batch stayed
+ * in the file, and -1 is returned. *n: the bytes written.
  */
 static int
-ev_append_locked(struct evidence *ev, struct ev_req *batch, char *err,
-    size_t errlen)
+ev_append_locked(struct evidence *ev, struct ev_req *batch,
+    char hash[SHA256_HEX_LEN + 1], int need_nl, off_t oldsize, size_t *n,
+    size_t *kept, char *err, size_t errlen)
 {
 	static char nl[] = "\n";
 	struct iovec iov[EV_BATCH_MAX + 1];
-	char hash[SHA256_HEX_LEN + 1];
-	struct ev_head h;
-	struct stat st;
+	char h[SHA256_HEX_LEN + 1];
 	struct ev_req *q;
-	size_t n = 0, kept, end;
-	int need_nl, iovcnt = 0;
+	size_t end;
+	int iovcnt = 0;
 
-	if (ev_follow_rotation(ev, &st, err, errlen) < 0)
-		return -1;
-	ev_head_read(ev, &h);
-	if (ev_head_derive(ev, &h, &st, &need_nl, err, errlen) < 0)
-		return -1;
+	*n = 0;
 	if (need_nl) {
 		/* Never extend a partial line: start a fresh one. */
 		iov[iovcnt].iov_base = nl;
 		iov[iovcnt++].iov_len = 1;
-		n = 1;
+		*n = 1;
 	}
+	memcpy(h, hash, sizeof(h));
 	for (q = batch; q != NULL; q = q->next) {
-		ev_seal(q->r, h.hash, hash);
-		memcpy(h.hash, hash, sizeof(h.hash));
+		ev_seal(q->r, h, h);
 		iov[iovcnt].iov_base = q->r->sb.s;
 		iov[iovcnt++].iov_len = q->r->sb.len;
-		n += q->r->sb.len;
+		*n += q->r->sb.len;
 	}
-	if (ev_write(ev, iov, iovcnt, n, st.st_size, &kept, err, errlen) < 0) {
-		/* The head stays: the next writer re-derives it. */
+	if (ev_write(ev, iov, iovcnt, *n, oldsize, kept, err, errlen) < 0) {
+		/* The records that are whole in the file chain on. */
 		for (end = (size_t)need_nl, q = batch; q != NULL; q = q->next)
-			if ((end += q->r->sb.len) <= kept)
+			if ((end += q->r->sb.len) <= *kept) {
 				q->rc = 0;
-		ev->dirty |= kept > 0;
+				/* ...,"hash":"<hash>"}\n */
+				memcpy(hash, q->r->sb.s + q->r->sb.len - 3 -
+				    SHA256_HEX_LEN, SHA256_HEX_LEN);
+			}
+		ev->dirty |= *kept > 0;
 		return -1;
 	}
-	h.size = (unsigned long long)st.st_size + n;
-	ev_head_write(ev, &h);
+	memcpy(hash, h, SHA256_HEX_LEN);
 	ev->dirty = 1;
 	for (q = batch; q != NULL; q = q->next)
 		q->rc = 0;
 	return 0;
+}
+
+/*
+ * A batch while the lock is held: the head is in memory, the log is the
+ * open file (a rename is seen at the next acquisition). A failed write
+ * releases the lock and leaves the head to the head file and the log.
+ */
+static void
+ev_batch_held(struct evidence *ev, struct ev_req *batch, int need_nl,
+    off_t oldsize, char *err, size_t errlen)
+{
+	size_t n, kept;
+
+	if (ev_append_locked(ev, batch, ev->hhash, need_nl, oldsize, &n,
+	    &kept, err, errlen) < 0)
+		ev_release(ev, 1);
+}
+
+/*
+ * A batch that takes the lock: follow a rotation, find the head, append;
+ * then store the head and unlock, or, with a hold time, keep both.
+ */
+static void
+ev_batch(struct evidence *ev, struct ev_req *batch, char *err,
+    size_t errlen)
+{
+	struct ev_head h;
+	struct stat st;
+	size_t n, kept;
+	int need_nl;
+
+	if (ev_lock(ev, err, errlen) < 0)
+		return;
+	if (ev_follow_rotation(ev, &st, err, errlen) < 0)
+		goto unlock;
+	evidence_head_read(&ev->hf, &h);
+	if (evidence_head_derive(ev->fd, ev->path, &h, &st, &need_nl,
+	    err, errlen) < 0)
+		goto unlock;
+	if (ev->hold_ms > 0) {
+		ev_hold_begin(ev, &h);
+		ev_batch_held(ev, batch, need_nl, st.st_size, err, errlen);
+		return;
+	}
+	/* On failure the head stays: the next writer re-derives it. */
+	if (ev_append_locked(ev, batch, h.hash, need_nl, st.st_size, &n,
+	    &kept, err, errlen) == 0) {
+		h.size = (unsigned long long)st.st_size + n;
+		evidence_head_write(&ev->hf, &h);
+	}
+unlock:
+	ev_unlock(ev);
 }
 
 static void
@@ -644,10 +723,12 @@ ev_lead(struct evidence *ev, struct ev_req *batch)
 	int written = 0;
 
 	pthread_mutex_lock(&ev->io);
-	if (ev_lock(ev, err, sizeof(err)) == 0) {
-		ev_append_locked(ev, batch, err, sizeof(err));
-		ev_unlock(ev);
-	}
+	if (ev->held)
+		ev_batch_held(ev, batch, 0, -1, err, sizeof(err));
+	else
+		ev_batch(ev, batch, err, sizeof(err));
+	if (ev->held && ev_mono_ms() >= ev->held_until)
+		ev_release(ev, 0);
 	for (q = batch; q != NULL; q = q->next)
 		if (q->rc < 0)
 			ev_req_fail(q, err);
@@ -734,94 +815,4 @@ evidence_stats(struct evidence *ev, unsigned long *batches,
 	*batches = ev->batches;
 	*records = ev->records;
 	pthread_mutex_unlock(&ev->mu);
-}
-
-/* ---- records ---------------------------------------------------------- */
-
-void
-evidence_new_ref(char ref[EVIDENCE_REF_LEN + 1])
-{
-	static const char hex[] = "0123456789abcdef";
-	static unsigned long fallback;
-	unsigned char rnd[EVIDENCE_REF_LEN / 2];
-	size_t got = 0;
-	ssize_t n;
-
-	while (got < sizeof(rnd)) {
-		n = getrandom(rnd + got, sizeof(rnd) - got, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	if (got < sizeof(rnd)) {
-		/* No kernel entropy call: unique, if guessable, refs. */
-		unsigned long long v = (unsigned long long)evidence_now_ms() ^
-		    ((unsigned long long)getpid() << 40) ^
-		    __atomic_add_fetch(&fallback, 1, __ATOMIC_RELAXED);
-
-		for (size_t i = 0; i < sizeof(rnd); i++, v >>= 8)
-			rnd[i] = (unsigned char)v;
-	}
-	for (size_t i = 0; i < sizeof(rnd); i++) {
-		ref[2 * i] = hex[rnd[i] >> 4];
-		ref[2 * i + 1] = hex[rnd[i] & 0xf];
-	}
-	ref[EVIDENCE_REF_LEN] = '\0';
-}
-
-/* A NULL ref gets a fresh one, so every record can be quoted. */
-void
-evrec_begin(struct evrec *r, const char *event, const char *ref)
-{
-	char ts[32], fresh[EVIDENCE_REF_LEN + 1];
-
-	if (ref == NULL) {
-		evidence_new_ref(fresh);
-		ref = fresh;
-	}
-	evidence_timestamp(evidence_now_ms(), ts, sizeof(ts));
-	strbuf_init(&r->sb, 1024);
-	strbuf_adds(&r->sb, "{\"ts\":\"");
-	strbuf_adds(&r->sb, ts);
-	strbuf_adds(&r->sb, "\",\"ref\":");
-	json_cstr(&r->sb, ref);
-	strbuf_adds(&r->sb, ",\"event\":");
-	json_cstr(&r->sb, event);
-}
-
-static void
-evrec_key(struct evrec *r, const char *key)
-{
-	strbuf_addc(&r->sb, ',');
-	json_cstr(&r->sb, key);
-	strbuf_addc(&r->sb, ':');
-}
-
-void
-evrec_str(struct evrec *r, const char *key, const char *val)
-{
-	evrec_key(r, key);
-	json_cstr(&r->sb, val);
-}
-
-void
-evrec_int(struct evrec *r, const char *key, long long val)
-{
-	evrec_key(r, key);
-	strbuf_addf(&r->sb, "%lld", val);
-}
-
-void
-evrec_raw(struct evrec *r, const char *key, const char *json)
-{
-	evrec_key(r, key);
-	strbuf_adds(&r->sb, json != NULL ? json : "null");
-}
-
-void
-evrec_free(struct evrec *r)
-{
-	strbuf_free(&r->sb);
 }

@@ -19,8 +19,9 @@
  * then stores the new head. If a writer died between the two, the head is
  * stale; on open the last line of the log wins over the head file. If the
  * log path now names a new file (logrotate moved it), the writer reopens
- * before appending, so the chain continues into the new file whether or
- * not SIGUSR1 has been delivered yet.
+ * when it next takes the lock (before its next record; a writer holding
+ * the lock, see evidence_hold(): when the hold ends), so the chain
+ * continues into the new file whether or not SIGUSR1 has been delivered.
  *
  * Durability: a record reaches the kernel before evidence_append()
  * returns, so it survives a crash of the process. It is fdatasync()ed when
@@ -53,6 +54,20 @@ struct evidence *evidence_open(const char *path, int sync_interval,
 void	evidence_close(struct evidence *ev);	/* NULL is a no-op */
 /* Close and open the path again (after rotation); 0 / -1. */
 int	evidence_reopen(struct evidence *ev, char *err, size_t errlen);
+/*
+ * Keep the lock of "<log>.head" between batches for up to ms
+ * milliseconds after taking it (0, the default: release it after every
+ * batch). For a busy daemon: the batches in between skip the lock, the
+ * rotation check and the head file, and the head lives in memory. Other
+ * writers wait at most ms plus one batch: a holder going back for the
+ * lock queues behind them (see "<log>.lock" in evidence.c). A keeper
+ * thread (all signals blocked) ends a hold no batch came to end; start
+ * it in the process that appends (after a daemon's fork). A lock held
+ * now is released first; a rename of the log is seen when the hold
+ * ends, or at once by evidence_reopen(). Any thread; not concurrently
+ * with itself or evidence_close().
+ */
+void	evidence_hold(struct evidence *ev, unsigned ms);
 
 /* A fresh random reference: EVIDENCE_REF_LEN hex digits plus NUL. */
 void	evidence_new_ref(char ref[EVIDENCE_REF_LEN + 1]);
@@ -137,9 +152,9 @@ long	evidence_search(const char *const *files, int nfiles,
  * A whole log file in memory for verify and search: mmap(2) of a regular
  * file, or read into a buffer for anything else (a pipe, "-" for standard
  * input, e.g. "<(zcat evidence.log.2.gz)"). A live log's size is read
- * under a shared flock of "<log>.head", so it never ends inside a record
- * being written. data is NULL for an empty file. 0 / -1 with err naming
- * the file.
+ * under a shared flock of "<log>.head" (waiting as writers do, see
+ * evidence_hold()), so it never ends inside a record being written. data
+ * is NULL for an empty file. 0 / -1 with err naming the file.
  */
 struct ev_map {
 	const char	*data;

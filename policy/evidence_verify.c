@@ -15,8 +15,9 @@
  * Files are mmap()ed read-only (MADV_SEQUENTIAL), so a multi-gigabyte log
  * costs address space, not memory; the reader never looks past a line.
  * The size of a live log (one with a "<log>.head" beside it) is taken
- * under a shared flock of the head file, so a record being written is
- * not mistaken for a truncated last line.
+ * under a shared flock of the head file (waited for through the gate
+ * "<log>.lock", see evidence.c), so a record being written is not
+ * mistaken for a truncated last line.
  * Ownership: struct ev_map owns its mapping or buffer (evidence_unmap).
  * Threads: no shared state. Errors: see evidence.h.
  */
@@ -74,27 +75,45 @@ evv_read_all(int fd, struct ev_map *m, const char *path, char *err,
 	return 0;
 }
 
+static int
+evv_flock(int fd, int op)
+{
+	while (flock(fd, op) < 0)
+		if (errno != EINTR)
+			return -1;
+	return 0;
+}
+
 /*
  * A shared lock on "<path>.head" if there is one (a live log), so that
  * the size read by fstat() falls between two records: a writer holds the
- * exclusive lock across its write(). -1 when there is nothing to lock.
+ * exclusive lock across its write(). It is waited for through the gate
+ * "<path>.lock", as writers do (see evidence.c), so that a daemon holding
+ * the lock lets us in within its hold time. -1 when there is nothing to
+ * lock.
  */
 static int
 evv_lock_live(const char *path)
 {
 	struct strbuf hp = STRBUF_INIT;
-	int fd;
+	int fd, gate;
 
+	strbuf_addf(&hp, "%s.lock", path);
+	gate = open(hp.s, O_RDONLY | O_CLOEXEC);
+	strbuf_reset(&hp);
 	strbuf_addf(&hp, "%s.head", path);
 	fd = open(hp.s, O_RDONLY | O_CLOEXEC);
 	strbuf_free(&hp);
-	if (fd < 0)
-		return -1;
-	while (flock(fd, LOCK_SH) < 0)
-		if (errno != EINTR) {
-			close(fd);
-			return -1;
-		}
+	if (gate >= 0 && evv_flock(gate, LOCK_EX) < 0) {
+		close(gate);	/* without it: only slower */
+		gate = -1;
+	}
+	if (fd >= 0 && evv_flock(fd, LOCK_SH) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	if (gate >= 0)
+		close(gate);	/* and with it its lock */
 	return fd;
 }
 

@@ -1,24 +1,30 @@
 /*
  * evidence_test.h - helpers of the evidence unit tests
  *
- * tests/unit/evidence.c (writer, verify, search, time) and
+ * tests/unit/evidence.c (writer, verify, search, time),
  * tests/unit/evidence_batch.c (group commit, and the chain head carried
- * from one batch to the next among several writers) share these: a
+ * from one batch to the next among several writers) and
+ * tests/unit/evidence_hold.c (a writer holding the lock) share these: a
  * mkdtemp() directory and paths in it, whole-file reads and writes, one
- * test record appended, verify over files given in order, and a check
- * that each (who, seq) record is in a log exactly once. Header-only: the
- * unit test programs link only tap.o. Each program calls
- * mkdtemp(dir) first and cleanup() last.
+ * test record appended (or one cut short by a size limit), verify over
+ * files given in order, a check that each (who, seq) record is in the
+ * logs exactly once, and one that the head file describes the log
+ * (marked unused: not every program needs it). Header-only: the unit
+ * test programs link only tap.o. Each program calls mkdtemp(dir) first
+ * and cleanup() last.
  * Threads: append_one() and lines_complete() from any thread; the rest
  * from the main thread.
  */
 #ifndef AUP_TEST_EVIDENCE_TEST_H
 #define AUP_TEST_EVIDENCE_TEST_H
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 
 #include "evidence.h"
 #include "json.h"
@@ -134,42 +140,127 @@ struct worker {
 	int		 fails;
 };
 
+/*
+ * Every line of the n files paths is an object, and each (who, seq) with
+ * seq < per[who] appears in them exactly once, and no other.
+ */
+static int
+lines_complete_in(const char *const *paths, int n, int nwho,
+    const long *per)
+{
+	long maxper = 0;
+	char *seen;
+	struct strbuf who = STRBUF_INIT, seq = STRBUF_INIT;
+	int good = 1;
+
+	for (int w = 0; w < nwho; w++)
+		if (per[w] > maxper)
+			maxper = per[w];
+	seen = xcalloc((size_t)nwho * (size_t)maxper + 1, 1);
+	strbuf_init(&who, 0);
+	strbuf_init(&seq, 0);
+	for (int f = 0; f < n; f++) {
+		size_t len;
+		char *s = slurp(paths[f], &len), *p = s, *nl;
+
+		for (; (nl = memchr(p, '\n', len - (size_t)(p - s))) !=
+		    NULL; p = nl + 1) {
+			size_t ll = (size_t)(nl - p);
+
+			strbuf_reset(&who);
+			strbuf_reset(&seq);
+			if (json_object_check(p, ll) < 0 ||
+			    json_field(p, ll, "who", &who) != 1 ||
+			    json_field(p, ll, "seq", &seq) != 1) {
+				good = 0;
+				continue;
+			}
+			int w = atoi(who.s + 1);
+			long q = atol(seq.s);
+			if (w < 0 || w >= nwho || q < 0 || q >= per[w] ||
+			    seen[w * maxper + q]++)
+				good = 0;
+		}
+		free(s);
+	}
+	for (int w = 0; w < nwho; w++)
+		for (long q = 0; q < per[w]; q++)
+			if (seen[w * maxper + q] != 1)
+				good = 0;
+	free(seen);
+	strbuf_free(&who);
+	strbuf_free(&seq);
+	return good;
+}
+
 /* Every line is an object and each (who, seq) appears exactly once. */
 static int
 lines_complete(const char *path, int nwho, long per)
 {
-	size_t len;
-	char *s = slurp(path, &len), *p = s, *nl;
-	char *seen = xcalloc((size_t)nwho * (size_t)per, 1);
-	struct strbuf who = STRBUF_INIT, seq = STRBUF_INIT;
-	int good = 1;
+	long *each = xcalloc((size_t)nwho, sizeof(*each));
+	int good;
 
-	strbuf_init(&who, 0);
-	strbuf_init(&seq, 0);
-	for (; (nl = memchr(p, '\n', len - (size_t)(p - s))) != NULL;
-	    p = nl + 1) {
-		strbuf_reset(&who);
-		strbuf_reset(&seq);
-		if (json_object_check(p, (size_t)(nl - p)) < 0 ||
-		    json_field(p, (size_t)(nl - p), "who", &who) != 1 ||
-		    json_field(p, (size_t)(nl - p), "seq", &seq) != 1) {
-			good = 0;
-			continue;
-		}
-		int w = atoi(who.s + 1);
-		long q = atol(seq.s);
-		if (w < 0 || w >= nwho || q < 0 || q >= per ||
-		    seen[w * per + q]++)
-			good = 0;
-	}
-	for (long i = 0; i < nwho * per; i++)
-		if (seen[i] != 1)
-			good = 0;
-	free(seen);
-	free(s);
-	strbuf_free(&who);
-	strbuf_free(&seq);
+	for (int w = 0; w < nwho; w++)
+		each[w] = per;
+	good = lines_complete_in(&path, 1, nwho, each);
+	free(each);
 	return good;
+}
+
+/*
+ * The head file names the log's last record, size, device and inode, as
+ * a writer leaves it: "<hash> <size> <dev> <ino>", numbers in 20 digits.
+ */
+static __attribute__((unused)) int
+head_describes(const char *log, const char *head)
+{
+	char want[160], *s, *h;
+	size_t len, hlen;
+	struct stat st;
+	int same;
+
+	if (stat(log, &st) < 0)
+		return 0;
+	s = slurp(log, &len);
+	h = slurp(head, &hlen);
+	/* the last line ends: ,"hash":"<64 hex>"}\n */
+	snprintf(want, sizeof(want), "%.64s %020llu %020llu %020llu\n",
+	    len >= 67 ? s + len - 67 : "", (unsigned long long)st.st_size,
+	    (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
+	same = hlen == strlen(want) && memcmp(h, want, hlen) == 0;
+	if (!same)
+		diag("head %.*s, want %s", (int)hlen, h, want);
+	free(s);
+	free(h);
+	return same;
+}
+
+/*
+ * An append by "w0" against a size limit half a record past the file's
+ * end (a disk full): it fails, and the bytes written are cut back. The
+ * limit is at least the head line's 128 bytes: a full disk still lets
+ * the head file, which never grows, be rewritten in place, and a limit
+ * of a few bytes (after a copytruncate) would forbid that too.
+ */
+static __attribute__((unused)) int
+append_cut(struct evidence *ev, const char *log, long seq)
+{
+	struct rlimit old, lim;
+	struct stat st;
+	int rc;
+
+	signal(SIGXFSZ, SIG_IGN);
+	getrlimit(RLIMIT_FSIZE, &old);
+	lim = old;
+	lim.rlim_cur = (rlim_t)(stat(log, &st) == 0 ? st.st_size : 0) + 50;
+	if (lim.rlim_cur < 128)
+		lim.rlim_cur = 128;
+	setrlimit(RLIMIT_FSIZE, &lim);
+	append_quiet = 1;
+	rc = append_one(ev, "w0", seq);
+	append_quiet = 0;
+	setrlimit(RLIMIT_FSIZE, &old);
+	return rc;
 }
 
 static void

@@ -245,6 +245,7 @@ main(int argc, char **argv)
 	snprintf(path, sizeof(path), "%s/evidence.log", argv[1]);
 	if ((ev = evidence_open(path, 1, err, sizeof(err))) == NULL)
 		return fprintf(stderr, "%s\n", err), 1;
+	evidence_hold(ev, 10);	/* as the daemon (milter/main.c) */
 	if (db_write(db, provision, NULL, err, sizeof(err)) < 0)
 		return fprintf(stderr, "provision: %s\n", err), 1;
 	eng = engine_new(db, qstore_db(qs), ev);

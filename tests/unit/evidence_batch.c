@@ -3,7 +3,8 @@
  * batch of records under one lock and one write, a failed batch) and of
  * the chain head carried from one batch to the next while other writers
  * (aupctl, a second daemon), rotation, copytruncate and failed writes
- * come between. The shared helpers are in tests/evidence_test.h.
+ * come between, with and without a hold of the lock (evidence_hold()).
+ * The shared helpers are in tests/evidence_test.h.
  * Everything happens in a mkdtemp() directory.
  */
 #include <errno.h>
@@ -267,54 +268,6 @@ one_length(const char *const *files, int n)
 	return same;
 }
 
-/*
- * The head file names the log's last record, size, device and inode, as
- * a writer leaves it: "<hash> <size> <dev> <ino>", numbers in 20 digits.
- */
-static int
-head_describes(const char *log, const char *head)
-{
-	char want[160], *s, *h;
-	size_t len, hlen;
-	struct stat st;
-	int same;
-
-	if (stat(log, &st) < 0)
-		return 0;
-	s = slurp(log, &len);
-	h = slurp(head, &hlen);
-	/* the last line ends: ,"hash":"<64 hex>"}\n */
-	snprintf(want, sizeof(want), "%.64s %020llu %020llu %020llu\n",
-	    len >= 67 ? s + len - 67 : "", (unsigned long long)st.st_size,
-	    (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
-	same = hlen == strlen(want) && memcmp(h, want, hlen) == 0;
-	if (!same)
-		diag("head %.*s, want %s", (int)hlen, h, want);
-	free(s);
-	free(h);
-	return same;
-}
-
-/* A's append against a size limit half a record past the file's end. */
-static int
-append_cut(struct evidence *ev, const char *log, long seq)
-{
-	struct rlimit old, lim;
-	struct stat st;
-	int rc;
-
-	signal(SIGXFSZ, SIG_IGN);
-	getrlimit(RLIMIT_FSIZE, &old);
-	lim = old;
-	lim.rlim_cur = (rlim_t)(stat(log, &st) == 0 ? st.st_size : 0) + 50;
-	setrlimit(RLIMIT_FSIZE, &lim);
-	append_quiet = 1;
-	rc = append_one(ev, "w0", seq);
-	append_quiet = 0;
-	setrlimit(RLIMIT_FSIZE, &old);
-	return rc;
-}
-
 struct il_run {
 	struct evidence	*a, *b;
 	char		 log[600], head[640];
@@ -378,8 +331,14 @@ interleave_step(struct il_run *run, char c, long seq)
 	}
 }
 
+/*
+ * hold: A holds the lock that many ms (evidence_hold(), as the daemon):
+ * the other writers wait for its keeper, and the rotations, reopens and
+ * failed writes of A mostly fall inside a hold (evidence_hold.c makes
+ * sure of each).
+ */
 static void
-test_interleave(const struct interleave *t, int k)
+test_interleave(const struct interleave *t, int k, unsigned hold)
 {
 	struct ev_verify_result res;
 	struct il_run run = { 0 };
@@ -387,30 +346,32 @@ test_interleave(const struct interleave *t, int k)
 	char name[32];
 	int n;
 
-	snprintf(name, sizeof(name), "il%d.log", k);
+	snprintf(name, sizeof(name), "il%d%s.log", k, hold ? "h" : "");
 	snprintf(run.log, sizeof(run.log), "%s", tpath(name));
 	snprintf(run.head, sizeof(run.head), "%s.head", run.log);
 	run.a = xopen(run.log);
+	evidence_hold(run.a, hold);
 	for (int i = 0; t->steps[i] != '\0'; i++)
 		interleave_step(&run, t->steps[i], i % 10);	/* one digit */
-	ok(head_describes(run.log, run.head), "interleave: %s: the head "
-	    "file names our last record", t->name);
+	evidence_hold(run.a, 0);	/* a hold ends: the head stored */
+	ok(head_describes(run.log, run.head), "interleave%s: %s: the head "
+	    "file names our last record", hold ? " (held)" : "", t->name);
 	evidence_close(run.a);
 	evidence_close(run.b);
 	for (n = 0; n < run.naside; n++)
 		files[n] = run.aside[n];
 	files[n++] = run.log;
 	if (strchr(t->steps, 'f') != NULL)
-		is_int(run.lost, 0, "interleave: %s: our failed append "
-		    "returned -1", t->name);
-	ok(one_length(files, n), "interleave: %s: records of one length",
-	    t->name);
-	is_int(evidence_verify(files, n, &res), 0, "interleave: %s: one "
-	    "chain", t->name);
+		is_int(run.lost, 0, "interleave%s: %s: our failed append "
+		    "returned -1", hold ? " (held)" : "", t->name);
+	ok(one_length(files, n), "interleave%s: %s: records of one length",
+	    hold ? " (held)" : "", t->name);
+	is_int(evidence_verify(files, n, &res), 0, "interleave%s: %s: one "
+	    "chain", hold ? " (held)" : "", t->name);
 	if (res.line)
 		diag("%s:%ld: %s", res.file, res.line, res.reason);
-	is_int(res.records, run.written, "interleave: %s: every record",
-	    t->name);
+	is_int(res.records, run.written, "interleave%s: %s: every record",
+	    hold ? " (held)" : "", t->name);
 }
 
 int
@@ -421,9 +382,10 @@ main(void)
 	plan_no_plan();
 	test_batch();
 	test_batch_failed_write();
-	for (size_t i = 0; i < sizeof(interleaves) / sizeof(*interleaves);
-	    i++)
-		test_interleave(&interleaves[i], (int)i);
+	for (unsigned hold = 0; hold <= 20; hold += 20)
+		for (size_t i = 0; i < sizeof(interleaves) /
+		    sizeof(*interleaves); i++)
+			test_interleave(&interleaves[i], (int)i, hold);
 	cleanup();
 	return tap_done();
 }
