@@ -287,6 +287,7 @@ db_end(struct db_txn *txn, int commit)
 	} else
 		mdb_txn_abort(txn->txn);
 	txn->txn = NULL;
+	memset(txn->putcur, 0, sizeof(txn->putcur));	/* LMDB freed them */
 	if (rc != 0)	/* before unlocking: the text reads the map size */
 		db_txn_lmdb(txn, rc);
 	pthread_rwlock_unlock(&txn->db->lock);

@@ -74,7 +74,10 @@ db_put(struct db_txn *txn, enum db_table t, const void *key, size_t klen,
 	v.mv_data = val != NULL ? (void *)val : (void *)"";
 	v.mv_size = vlen;
 	txn->writes++;
-	if ((rc = mdb_put(txn->txn, txn->db->dbi[t], &k, &v, 0)) != 0)
+	if (txn->putcur[t] == NULL && (rc = mdb_cursor_open(txn->txn,
+	    txn->db->dbi[t], &txn->putcur[t])) != 0)
+		return db_txn_lmdb(txn, rc);
+	if ((rc = mdb_cursor_put(txn->putcur[t], &k, &v, 0)) != 0)
 		return db_txn_lmdb(txn, rc);
 	return 0;
 }

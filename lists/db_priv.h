@@ -45,6 +45,13 @@ struct db_txn {
 	MDB_txn		*txn;
 	int		 write;
 	unsigned long	 writes;	/* db_put/db_del calls so far */
+	/*
+	 * A write transaction's cursor per table for db_put, opened on
+	 * first use and freed by LMDB when the transaction ends: a put
+	 * whose key falls on the page of the one before skips the
+	 * descent from the root (mdb_cursor_set checks the current page).
+	 */
+	MDB_cursor	*putcur[DB_NTABLES];
 	int		 mdb_rc;	/* first LMDB failure, 0 if none */
 	size_t		 mapsize;	/* map size when the txn began */
 	char		 err[DB_ERR_MAX];

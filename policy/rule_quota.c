@@ -496,10 +496,24 @@ rule_quota_rcpt(struct session *s, const char *rcpt, const char *norm,
 struct quota_charge {
 	struct quota	*q;
 	struct qitem	*items;
+	struct qitem	**order;	/* the items in key order */
 	size_t		 n;
 	int64_t		 now;
 	long		 over;		/* out: enforced item over, or -1 */
 };
+
+/* qsort: quota items by key (bytes, then length). */
+static int
+qitem_key_cmp(const void *a, const void *b)
+{
+	const struct quota_key *x = &(*(struct qitem *const *)a)->key;
+	const struct quota_key *y = &(*(struct qitem *const *)b)->key;
+	int c = memcmp(x->buf, y->buf, x->len < y->len ? x->len : y->len);
+
+	if (c != 0)
+		return c;
+	return x->len < y->len ? -1 : x->len > y->len;
+}
 
 /*
  * Check every item against the committed counts, then charge them all.
@@ -538,8 +552,16 @@ quota_charge_txn(struct db_txn *txn, void *arg)
 			return 0;	/* nothing written: nothing charged */
 		}
 	}
+	/*
+	 * Written in key order: a customer's counters lie together in the
+	 * table, and a write that lands on the page of the one before skips
+	 * the descent from the root (db_put).
+	 */
+	for (size_t i = 0; i < ch->n; i++)
+		ch->order[i] = &ch->items[i];
+	qsort(ch->order, ch->n, sizeof(*ch->order), qitem_key_cmp);
 	for (size_t i = 0; i < ch->n; i++) {
-		struct qitem *it = &ch->items[i];
+		struct qitem *it = ch->order[i];
 
 		if (quota_db_charge(txn, &it->key, &it->cur, it->n, it->start,
 		    it->end, &c) < 0)
@@ -661,7 +683,7 @@ rule_quota_eom(struct session *s, struct verdict *v)
 	struct quota_txn *qt = t != NULL ? t->quota : NULL;
 	struct quota_charge ch;
 	char err[512], rcpt[QUOTA_KEY_MAX];
-	int refused = -1;
+	int refused = -1, rc;
 
 	if (qt == NULL || t->db_failed_open)
 		return -1;
@@ -672,8 +694,11 @@ rule_quota_eom(struct session *s, struct verdict *v)
 	ch.q = qt->q;
 	ch.now = (int64_t)time(NULL);
 	ch.n = quota_charge_list(t, qt, ch.now, &ch.items);
-	if (quota_write(qt->q, quota_charge_txn, quota_charge_committed, &ch,
-	    err, sizeof(err)) < 0) {
+	ch.order = xmalloc(ch.n * sizeof(*ch.order) + 1);
+	rc = quota_write(qt->q, quota_charge_txn, quota_charge_committed, &ch,
+	    err, sizeof(err));
+	free(ch.order);
+	if (rc < 0) {
 		free(ch.items);
 		return quota_db_failed(s, v, "charging the counters", err) ?
 		    RULE_RATE : -1;
