@@ -170,8 +170,10 @@ int	db_iter_from(struct db_txn *txn, enum db_table t, const void *start,
 long	db_count(struct db_txn *txn, enum db_table t);
 
 /*
- * Whether write transaction txn has written (db_put, db_del) yet: while
- * it has not, it sees exactly the last commit.
+ * Whether write transaction txn has changed anything yet (a db_put, or a
+ * db_del that deleted): while it has not, it sees exactly the last
+ * commit, and committing it commits nothing (LMDB does not use up its
+ * id: the next write transaction gets the same one).
  */
 int	db_txn_dirty(struct db_txn *txn);
 

@@ -67,11 +67,15 @@ db_batch_free(struct db_batch *b)
 static int
 db_batch_run(struct db_txn *txn, void *arg)
 {
-	for (struct db_batch_req *r = arg; r != NULL; r = r->next) {
-		r->txnid = db_txn_id(txn);
+	uint64_t id;
+
+	for (struct db_batch_req *r = arg; r != NULL; r = r->next)
 		if (r->fn(txn, r->arg) < 0)
 			return -1;
-	}
+	/* Nothing changed: LMDB commits nothing and reuses the id. */
+	id = db_txn_dirty(txn) ? db_txn_id(txn) : 0;
+	for (struct db_batch_req *r = arg; r != NULL; r = r->next)
+		r->txnid = id;
 	return 0;
 }
 
@@ -81,8 +85,10 @@ db_batch_one(struct db_txn *txn, void *arg)
 {
 	struct db_batch_req *r = arg;
 
-	r->txnid = db_txn_id(txn);
-	return r->fn(txn, r->arg);
+	if (r->fn(txn, r->arg) < 0)
+		return -1;
+	r->txnid = db_txn_dirty(txn) ? db_txn_id(txn) : 0;
+	return 0;
 }
 
 /* The leader, in commit order: tell a committed request. */

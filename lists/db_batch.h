@@ -43,7 +43,9 @@ void	db_batch_free(struct db_batch *b);	/* NULL is a no-op */
 /*
  * Run fn in a shared write transaction; see above. 0 / -1 with err.
  * committed (may be NULL) is called once the transaction fn ran in has
- * committed, with arg and that transaction's id (db_txn_id), before
+ * committed, with arg and that transaction's id (db_txn_id), or 0 when
+ * the transaction changed nothing (no request of it wrote: LMDB then
+ * commits nothing and the next transaction gets the same id), before
  * db_batch_write returns: by the leader, in commit order (every request
  * of one commit, in queue order, before any of the next commit). It must
  * be quick and must not write to the database.

@@ -95,10 +95,10 @@ db_del(struct db_txn *txn, enum db_table t, const void *key, size_t klen)
 		    "transaction", txn->db->dir);
 	k.mv_data = (void *)key;
 	k.mv_size = klen;
-	txn->writes++;
 	rc = mdb_del(txn->txn, txn->db->dbi[t], &k, NULL);
 	if (rc == MDB_NOTFOUND)
-		return 0;
+		return 0;	/* nothing changed: not a write (db_txn_dirty) */
+	txn->writes++;
 	if (rc != 0)
 		return db_txn_lmdb(txn, rc);
 	return 1;

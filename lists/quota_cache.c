@@ -204,6 +204,10 @@ qscan_cb(const uint8_t *key, size_t klen, const struct quota_counter *c,
 	kind = quota_key_kind(key, klen, &tlen);
 	if (!qfiltered(kind, tlen))
 		return 0;
+	if (c == NULL) {	/* corrupt: LMDB must be asked, and says so */
+		bloom_add(&sc->now_f->bl, hash64(key, klen, 0));
+		return 0;
+	}
 	if (c->end > sc->w && c->start < sc->w + QCACHE_HOUR)
 		bloom_add(&sc->now_f->bl, hash64(key, klen, 0));
 	if (c->end > sc->maxend)
@@ -228,7 +232,18 @@ qcache_scan(struct quota_cache *qc, int64_t now, char *err, size_t errlen)
 
 	for (int i = 0; i < QCACHE_FILTERS; i++)
 		qc->filter[i].complete = 0;
-	sc.now_f = qfilter_for(qc, sc.w, 1);
+	if ((sc.now_f = qfilter_for(qc, sc.w, 1)) == NULL) {
+		/*
+		 * now is older than every filter kept (a charge whose clock
+		 * was read before the hour turned, a clock stepped back):
+		 * rebuild the newest hour's instead.
+		 */
+		sc.now_f = &qc->filter[0];
+		for (int i = 1; i < QCACHE_FILTERS; i++)
+			if (qc->filter[i].start > sc.now_f->start)
+				sc.now_f = &qc->filter[i];
+		sc.w = sc.now_f->start;
+	}
 	bloom_clear(&sc.now_f->bl);
 	if ((rt = db_read_begin(qc->db, err, errlen)) == NULL)
 		return -1;
@@ -384,6 +399,8 @@ quota_cache_commit_begin(struct quota_cache *qc, uint64_t txnid,
 	if (qc == NULL)
 		return;
 	pthread_mutex_lock(&qc->mu);
+	if (txnid == 0)
+		return;		/* nothing was committed: known stays */
 	if (txnid != qc->known && txnid != qc->known + 1) {
 		/*
 		 * Another process committed since (aupctl quota reset, a

@@ -35,6 +35,10 @@
  * hour fill its filter (complete), and the latest end of any window seen
  * bounds which later hours start complete.
  *
+ * Windows longer than an hour are kept in the filters of their first two
+ * hours only: the per-send window (WINDOW_SEND_SECS) must not exceed
+ * QCACHE_HOUR (rule_quota.c asserts it).
+ *
  * Memory: QCACHE_FILTERS filters of 2 MB each (QCACHE_FILTER_KEYS;
  * about 1% false positives at 1.7 million recipients an hour, more above,
  * which only costs LMDB reads) plus the value table.
@@ -88,7 +92,7 @@ void	quota_cache_fill(struct quota_cache *qc, uint64_t txnid,
 
 /*
  * A commit of ours with id txnid (every request of it calls this, in
- * commit order), at now. Then quota_cache_put() for each counter the
+ * commit order; 0: the transaction changed nothing), at now. Then quota_cache_put() for each counter the
  * request wrote (c as stored) and quota_cache_drop() for each it changed
  * without saying how, then quota_cache_commit_end().
  */

@@ -412,12 +412,12 @@ quota_scan_cb(const void *key, size_t klen, const void *val, size_t vlen,
 	struct quota_counter c;
 
 	if (vlen != QUOTA_VAL_LEN && vlen != QUOTA_VAL_V1)
-		return 0;	/* not a counter: the sweep's garbage */
+		return sc->fn(key, klen, NULL, sc->arg);	/* corrupt */
 	c.count = bytes_get_le64(val);
 	c.start = (int64_t)bytes_get_le64((const uint8_t *)val + 8);
 	c.end = (int64_t)bytes_get_le64((const uint8_t *)val + 16);
 	if (c.start >= c.end)
-		return 0;
+		return sc->fn(key, klen, NULL, sc->arg);
 	return sc->fn(key, klen, &c, sc->arg);
 }
 

@@ -145,9 +145,10 @@ int	quota_db_each(struct db_txn *txn, enum quota_scope scope,
 	    const struct quota_counter *c, void *arg), void *arg);
 
 /*
- * Call fn for every counter of the table (any window; values that are
- * not counters are skipped), in key order, until fn returns non-zero.
- * -1 on error, else what the last fn returned.
+ * Call fn for every counter of the table (any window; c NULL for a value
+ * that is not a counter, which quota_db_get reports as corrupt), in key
+ * order, until fn returns non-zero. -1 on error, else what the last fn
+ * returned.
  */
 int	quota_db_scan(struct db_txn *txn,
 	    int (*fn)(const uint8_t *key, size_t klen,

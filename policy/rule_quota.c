@@ -34,6 +34,9 @@
 #include "xalloc.h"
 
 #define QSCOPE_MAX	2	/* the customer, and the login with a plan */
+
+_Static_assert(WINDOW_SEND_SECS <= QCACHE_HOUR,
+    "a per-send window must fit the quota cache's hour filters");
 #define QCAND_MAX	(3 * QSCOPE_MAX)
 
 struct qscope {

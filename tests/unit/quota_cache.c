@@ -222,6 +222,78 @@ test_foreign(struct db *db, struct db_batch *b, struct quota_cache *qc)
 	    c.count == 0, "two hours on: known again");
 }
 
+/*
+ * A commit that changes nothing (a charge refused, a sweep with nothing
+ * to delete) does not use up its txnid: a foreign commit then takes it,
+ * and the cache must not take that one for its own.
+ */
+static void
+test_empty_commit(struct db *db, struct db_batch *b, struct quota_cache *qc)
+{
+	struct quota_counter c;
+	struct charge none = { .qc = qc, .n = 0, .now = T0 + 2 * H + 30 };
+	struct charge ch = { .qc = qc, .n = 1, .now = T0 + 2 * H + 40 };
+	struct quota_key hank;
+	unsigned long h0, m0, s0, s1;
+
+	key(&hank, QUOTA_RCPT_HOUR, "hank@example.net");
+	key(&ch.k[0], QUOTA_MSGS_HOUR, NULL);
+	ch.start[0] = T0 + 2 * H;
+	ch.end[0] = T0 + 3 * H;
+	ok(quota_cache_get(qc, &hank, T0 + 2 * H + 30, &c) == 1,
+	    "before: hank known to have no counter");
+	charge(b, &none);	/* writes nothing */
+	foreign_charge(&hank, T0 + 2 * H + 35, 4);
+	ok(lmdb_count(db, &hank, T0 + 2 * H + 35) == 4, "LMDB: hank at 4");
+	ok(quota_cache_get(qc, &hank, T0 + 2 * H + 35, &c) == 0,
+	    "after an empty commit of ours and one of another process: "
+	    "hank is not answered from the cache");
+	quota_cache_stats(qc, &h0, &m0, &s0);
+	charge(b, &ch);
+	quota_cache_stats(qc, &h0, &m0, &s1);
+	is_int((long long)s1, (long long)s0 + 1, "our next commit sees the "
+	    "gap and rescans");
+	ok(quota_cache_get(qc, &hank, T0 + 2 * H + 45, &c) == 0,
+	    "hank may have a counter: LMDB is asked");
+}
+
+/*
+ * A charge whose clock was read before the hour turned commits after
+ * newer hours' filters replaced its own, with another process's commit
+ * in between: the rescan must rebuild the newest hour instead.
+ */
+static void
+test_late_commit(struct db_batch *b, struct quota_cache *qc)
+{
+	struct quota_counter c;
+	struct charge send = { .qc = qc, .n = 1, .now = T0 + 3 * H + 5 };
+	struct charge late = { .qc = qc, .n = 1, .now = T0 + 2 * H + 50 };
+	struct quota_key ivan, judy;
+	unsigned long h0, m0, s0, s1;
+
+	key(&send.k[0], QUOTA_SEND, "fedcba9876543210");
+	send.start[0] = T0 + 3 * H + 5;
+	send.end[0] = T0 + 4 * H + 5;
+	charge(b, &send);	/* filters now for hours 3 and 4 */
+	key(&ivan, QUOTA_RCPT_HOUR, "ivan@example.net");
+	key(&judy, QUOTA_RCPT_HOUR, "judy@example.net");
+	foreign_charge(&ivan, T0 + 4 * H + 1, 1);
+	key(&late.k[0], QUOTA_MSGS_HOUR, NULL);
+	late.start[0] = T0 + 2 * H;
+	late.end[0] = T0 + 3 * H;
+	quota_cache_stats(qc, &h0, &m0, &s0);
+	charge(b, &late);	/* hour 2: older than both filters */
+	quota_cache_stats(qc, &h0, &m0, &s1);
+	is_int((long long)s1, (long long)s0 + 1, "a late commit after a "
+	    "foreign one rescans");
+	ok(quota_cache_get(qc, &judy, T0 + 4 * H + 10, &c) == 1 &&
+	    c.count == 0, "the newest hour (4) was rebuilt: judy known zero");
+	ok(quota_cache_get(qc, &ivan, T0 + 4 * H + 10, &c) == 0,
+	    "and the other process's ivan is found there (LMDB asked)");
+	ok(quota_cache_get(qc, &judy, T0 + 2 * H + 60, &c) == 0,
+	    "the late hour has no filter: LMDB is asked");
+}
+
 static void
 test_scan(void)
 {
@@ -275,6 +347,8 @@ main(void)
 	b = db_batch_new(db);
 	test_own_commits(db, b, qc);
 	test_foreign(db, b, qc);
+	test_empty_commit(db, b, qc);
+	test_late_commit(b, qc);
 	db_batch_free(b);
 	quota_cache_free(qc);
 	db_close(db);
