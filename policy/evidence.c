@@ -210,14 +210,17 @@ ev_flock(int fd, int op)
 static int
 ev_lock(struct evidence *ev, char *err, size_t errlen)
 {
-	if (ev_flock(ev->gfd, LOCK_EX) < 0)
-		return ev_fail(err, errlen, "lock", ev->gatepath);
+	/* A gate that cannot be locked costs fairness, not correctness. */
+	int gated = ev_flock(ev->gfd, LOCK_EX) == 0;
+
 	if (ev_flock(ev->hf.fd, LOCK_EX) < 0) {
 		ev_fail(err, errlen, "lock", ev->headpath);
-		flock(ev->gfd, LOCK_UN);
+		if (gated)
+			flock(ev->gfd, LOCK_UN);
 		return -1;
 	}
-	flock(ev->gfd, LOCK_UN);
+	if (gated)
+		flock(ev->gfd, LOCK_UN);
 	return 0;
 }
 
@@ -413,8 +416,12 @@ evidence_open(const char *path, int sync_interval, char *err, size_t errlen)
 		ev_fail(err, errlen, "open", ev->headpath);
 		goto fail;
 	}
-	/* Only ever locked: read-only is enough, so any writer can open it. */
-	if ((ev->gfd = open(ev->gatepath, O_RDONLY | O_CREAT | O_CLOEXEC,
+	/*
+	 * Only ever locked, but opened for writing as the head is: where
+	 * flock(2) is emulated with byte-range locks (NFS) an exclusive
+	 * lock needs a descriptor open for writing.
+	 */
+	if ((ev->gfd = open(ev->gatepath, O_RDWR | O_CREAT | O_CLOEXEC,
 	    0640)) < 0) {
 		ev_fail(err, errlen, "open", ev->gatepath);
 		goto fail;
