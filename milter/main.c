@@ -154,16 +154,33 @@ main_write_pid(const char *path)
 	return fclose(fp) == 0 ? 0 : -1;
 }
 
+/*
+ * Go to the background before opening any state: LMDB environments must
+ * not cross a fork(2), and threads (the counters' flusher, the evidence
+ * keeper) do not. The parent waits for the child's word on a pipe
+ * (main_ready) and exits with it, so whoever started the daemon still
+ * learns whether it came up. *ready gets the child's end.
+ */
 static int
-main_detach(void)
+main_detach(int *ready)
 {
-	pid_t pid = fork();
-	int fd;
+	unsigned char status;
+	int p[2], fd;
+	ssize_t n;
+	pid_t pid;
 
-	if (pid < 0)
+	if (pipe(p) < 0)
 		return -1;
-	if (pid > 0)
-		_exit(0);
+	if ((pid = fork()) < 0)
+		return -1;
+	if (pid > 0) {
+		close(p[1]);
+		while ((n = read(p[0], &status, 1)) < 0 && errno == EINTR)
+			continue;
+		_exit(n == 1 ? status : EX_OSERR);	/* none: it died */
+	}
+	close(p[0]);
+	*ready = p[1];
 	if (setsid() < 0)
 		return -1;
 	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
@@ -174,6 +191,20 @@ main_detach(void)
 			close(fd);
 	}
 	return 0;
+}
+
+/* The child's startup status to the waiting parent (EX_OK: serving). */
+static void
+main_ready(int *ready, int status)
+{
+	unsigned char b = (unsigned char)status;
+
+	if (*ready < 0)
+		return;
+	while (write(*ready, &b, 1) < 0 && errno == EINTR)
+		continue;
+	close(*ready);
+	*ready = -1;
 }
 
 static int
@@ -216,7 +247,7 @@ main_serve(struct config *cfg, const char *path, int foreground)
 	pthread_t hk;
 	sigset_t set;
 	char err[512];
-	int rc;
+	int rc, ready = -1;
 
 	callbacks_describe(&desc);
 	umask((mode_t)config_umask(cfg));
@@ -230,21 +261,14 @@ main_serve(struct config *cfg, const char *path, int foreground)
 	}
 	if (main_drop_privileges(config_user(cfg)) < 0)
 		return EX_NOPERM;
-	if ((rc = main_open_state(cfg)) != 0)
-		return rc;
-	if (!foreground && main_detach() < 0)
+	if (!foreground && main_detach(&ready) < 0)
 		return EX_OSERR;
-	/* After the fork: the hold's keeper thread must be ours. */
-	evidence_hold(main_ev, AUP_EVIDENCE_HOLD_MS);
-	if (main_write_pid(config_pid_file(cfg)) < 0)
-		return EX_CANTCREAT;
-	eng = engine_new(main_db, qstore_db(main_qs), main_ev);
-	callbacks_set_engine(eng);
 	/*
-	 * Block the signals before any thread exists: SIGUSR1 is taken by our
-	 * housekeeping thread, the stop signals by libmilter's sigwait thread.
-	 * A thread with SIGTERM unblocked would let it kill the process
-	 * before libmilter could stop cleanly.
+	 * Block the signals before any thread exists (the counters' flusher
+	 * starts in main_open_state): SIGUSR1 is taken by our housekeeping
+	 * thread, the stop signals by libmilter's sigwait thread. A thread
+	 * with SIGTERM unblocked would let it kill the process before
+	 * libmilter could stop cleanly.
 	 */
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&set);
@@ -253,10 +277,22 @@ main_serve(struct config *cfg, const char *path, int foreground)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if ((rc = main_open_state(cfg)) != 0) {
+		main_ready(&ready, rc);
+		return rc;
+	}
+	evidence_hold(main_ev, AUP_EVIDENCE_HOLD_MS);
+	if (main_write_pid(config_pid_file(cfg)) < 0) {
+		main_ready(&ready, EX_CANTCREAT);
+		return EX_CANTCREAT;
+	}
+	eng = engine_new(main_db, qstore_db(main_qs), main_ev);
+	callbacks_set_engine(eng);
 	pthread_create(&hk, NULL, main_housekeeping, (void *)path);
 	pthread_detach(hk);
 	log_msg(LOG_INFO, NULL, "aup-milter %s listening on %s", AUP_VERSION,
 	    config_socket(cfg));
+	main_ready(&ready, EX_OK);
 	rc = smfi_main() == MI_SUCCESS ? EX_OK : EX_SOFTWARE;
 	log_msg(LOG_INFO, NULL, "stopping");
 	/* Not closed: a libmilter thread may still be finishing a session. */
