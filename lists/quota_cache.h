@@ -26,9 +26,10 @@
  * commit whose id is not known + 1 means another process (aupctl quota
  * reset, a second daemon) committed in between: the values are dropped
  * and the current hour's filter is rebuilt by a scan of the table (as at
- * start), which our commits wait for. A lookup trusts the cache
- * only when the environment's last committed id (db_last_txnid) still
- * equals known; otherwise the caller reads LMDB, and a value it read is
+ * start), which our commits wait for. (A transaction of ours that
+ * changed nothing commits nothing and leaves its id to the next writer:
+ * its hook gets 0 and known stays.) A lookup trusts the cache only when
+ * the environment's last committed id (db_last_txnid) still equals known; otherwise the caller reads LMDB, and a value it read is
  * kept only if its snapshot is the cache's (quota_cache_fill).
  *
  * The scan: per-recipient and per-send counters that overlap the current
