@@ -710,6 +710,22 @@ db_lock_init(struct db *db)
 	pthread_mutex_init(&db->pool_mu, NULL);
 }
 
+/* Undo db_open, as far as it got (registered: db_register succeeded). */
+static void
+db_free(struct db *db, int registered)
+{
+	if (registered)
+		db_unregister(db);
+	if (db->env != NULL) {
+		db_pool_drain(db);
+		mdb_env_close(db->env);
+	}
+	pthread_rwlock_destroy(&db->lock);
+	pthread_mutex_destroy(&db->pool_mu);
+	free(db->dir);
+	free(db);
+}
+
 struct db *
 db_open(const char *dir, size_t mapsize, size_t maxsize, unsigned flags,
     char *err, size_t errlen)
@@ -735,31 +751,15 @@ db_open(const char *dir, size_t mapsize, size_t maxsize, unsigned flags,
 		goto fail;
 	return db;
 fail:
-	if (registered)
-		db_unregister(db);
-	if (db->env != NULL) {
-		db_pool_drain(db);
-		mdb_env_close(db->env);
-	}
-	pthread_rwlock_destroy(&db->lock);
-	pthread_mutex_destroy(&db->pool_mu);
-	free(db->dir);
-	free(db);
+	db_free(db, registered);
 	return NULL;
 }
 
 void
 db_close(struct db *db)
 {
-	if (db == NULL)
-		return;
-	db_unregister(db);
-	db_pool_drain(db);
-	mdb_env_close(db->env);
-	pthread_rwlock_destroy(&db->lock);
-	pthread_mutex_destroy(&db->pool_mu);
-	free(db->dir);
-	free(db);
+	if (db != NULL)
+		db_free(db, 1);
 }
 
 uint64_t

@@ -128,13 +128,28 @@ filter_refresh(struct optout_filter *f, struct db_txn *rt, int64_t now)
 	return 1;
 }
 
+/* Under the lock: the answer of fresh bits (else "maybe"), counted. */
+static int
+filter_answer(struct optout_filter *f, int fresh, const char *customer,
+    const char *addr)
+{
+	int r = fresh && f->bl.bits != NULL ?
+	    filter_probe(f, customer, addr) : 1;
+
+	if (r)
+		f->maybe++;
+	else
+		f->no++;
+	return r;
+}
+
 int
 optout_filter_may_list(struct optout_filter *f, const char *customer,
     const char *addr, int64_t now)
 {
 	struct db_txn *rt;
 	uint64_t last;
-	int r = 1, fresh;
+	int r, fresh;
 	char err[256];
 
 	if (f == NULL)
@@ -142,26 +157,20 @@ optout_filter_may_list(struct optout_filter *f, const char *customer,
 	last = db_last_txnid(f->db);
 	pthread_mutex_lock(&f->mu);
 	fresh = f->bl.bits != NULL && f->valid_at == last;
-	if (!fresh && last == f->stale_at && (f->building ||
-	    now < f->next_build)) {
-		f->maybe++;
+	if (fresh || (last == f->stale_at && (f->building ||
+	    now < f->next_build))) {
+		/* Current, or known stale with no rebuild due yet. */
+		r = filter_answer(f, fresh, customer, addr);
 		pthread_mutex_unlock(&f->mu);
-		return 1;	/* known stale, no rebuild yet */
+		return r;
 	}
 	pthread_mutex_unlock(&f->mu);
-	if (!fresh) {
-		if ((rt = db_read_begin(f->db, err, sizeof(err))) == NULL)
-			return 1;
-		fresh = filter_refresh(f, rt, now);
-		db_read_end(rt);
-	}
+	if ((rt = db_read_begin(f->db, err, sizeof(err))) == NULL)
+		return 1;
+	fresh = filter_refresh(f, rt, now);
+	db_read_end(rt);
 	pthread_mutex_lock(&f->mu);
-	if (fresh && f->bl.bits != NULL)
-		r = filter_probe(f, customer, addr);
-	if (r)
-		f->maybe++;
-	else
-		f->no++;
+	r = filter_answer(f, fresh, customer, addr);
 	pthread_mutex_unlock(&f->mu);
 	return r;
 }
