@@ -37,8 +37,8 @@
  *   4. the head file is rewritten in place (pwrite of a fixed-size line).
  *
  * The leader then marks each request done with its own outcome and wakes
- * exactly those callers (one condition variable per request), and the
- * first caller still queued leads the next batch. A failed batch fails
+ * exactly those callers, and the first caller still queued leads the
+ * next batch (util/group.h). A failed batch fails
  * every record in it: none is in the file, unless the cut back failed,
  * and then the records whose whole line is in the file are reported
  * written (they chain correctly) and the others fail. Either way no
@@ -113,6 +113,7 @@
 
 #include "evidence.h"
 #include "evidence_priv.h"
+#include "group.h"
 #include "log.h"
 #include "sha256.h"
 #include "strbuf.h"
@@ -122,20 +123,22 @@
 
 /* One caller's record in the queue; lives on the caller's stack. */
 struct ev_req {
+	struct group_req g;		/* first: the batch links */
 	struct evrec	*r;
 	char		*err;
 	size_t		 errlen;
 	int		 rc;
-	int		 done;
-	pthread_cond_t	 cv;		/* its own: no thundering herd */
-	struct ev_req	*next;
 };
 
+/* The next request of a batch. */
+static struct ev_req *
+ev_next(const struct ev_req *q)
+{
+	return (struct ev_req *)q->g.next;
+}
+
 struct evidence {
-	pthread_mutex_t	 mu;		/* the queue and leading */
-	struct ev_req	*head, **tail;
-	int		 leading;	/* a leader is at work */
-	unsigned long	 batches, records;
+	struct group	 grp;		/* the queue of records */
 	pthread_mutex_t	 io;		/* the rest: leader, reopen */
 	char		*path;
 	char		*headpath;
@@ -382,13 +385,12 @@ evidence_open(const char *path, int sync_interval, char *err, size_t errlen)
 	struct strbuf hp = STRBUF_INIT;
 	pthread_condattr_t ca;
 
-	pthread_mutex_init(&ev->mu, NULL);
+	group_init(&ev->grp, EV_BATCH_MAX);
 	pthread_mutex_init(&ev->io, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&ev->kcv, &ca);
 	pthread_condattr_destroy(&ca);
-	ev->tail = &ev->head;
 	ev->path = xstrdup(path);
 	strbuf_addf(&hp, "%s.head", path);
 	ev->headpath = strbuf_detach(&hp);
@@ -453,7 +455,7 @@ evidence_close(struct evidence *ev)
 		close(ev->hf.fd);
 	if (ev->gfd >= 0)
 		close(ev->gfd);
-	pthread_mutex_destroy(&ev->mu);
+	group_destroy(&ev->grp);
 	pthread_mutex_destroy(&ev->io);
 	pthread_cond_destroy(&ev->kcv);
 	free(ev->path);
@@ -632,7 +634,7 @@ ev_append_locked(struct evidence *ev, struct ev_req *batch,
 		*n = 1;
 	}
 	memcpy(h, hash, sizeof(h));
-	for (q = batch; q != NULL; q = q->next) {
+	for (q = batch; q != NULL; q = ev_next(q)) {
 		ev_seal(q->r, h, h);
 		iov[iovcnt].iov_base = q->r->sb.s;
 		iov[iovcnt++].iov_len = q->r->sb.len;
@@ -640,7 +642,7 @@ ev_append_locked(struct evidence *ev, struct ev_req *batch,
 	}
 	if (ev_write(ev, iov, iovcnt, *n, oldsize, kept, err, errlen) < 0) {
 		/* The records that are whole in the file chain on. */
-		for (end = (size_t)need_nl, q = batch; q != NULL; q = q->next)
+		for (end = (size_t)need_nl, q = batch; q != NULL; q = ev_next(q))
 			if ((end += q->r->sb.len) <= *kept) {
 				q->rc = 0;
 				/* ...,"hash":"<hash>"}\n */
@@ -652,7 +654,7 @@ ev_append_locked(struct evidence *ev, struct ev_req *batch,
 	}
 	memcpy(hash, h, SHA256_HEX_LEN);
 	ev->dirty = 1;
-	for (q = batch; q != NULL; q = q->next)
+	for (q = batch; q != NULL; q = ev_next(q))
 		q->rc = 0;
 	return 0;
 }
@@ -736,7 +738,7 @@ ev_lead(struct evidence *ev, struct ev_req *batch)
 		ev_batch(ev, batch, err, sizeof(err));
 	if (ev->held && ev_mono_ms() >= ev->held_until)
 		ev_release(ev, 0);
-	for (q = batch; q != NULL; q = q->next)
+	for (q = batch; q != NULL; q = ev_next(q))
 		if (q->rc < 0)
 			ev_req_fail(q, err);
 		else
@@ -746,7 +748,7 @@ ev_lead(struct evidence *ev, struct ev_req *batch)
 		if (fdatasync(ev->fd) < 0) {
 			/* Written but maybe not durable: the callers decide. */
 			ev_fail(err, sizeof(err), "fdatasync", ev->path);
-			for (q = batch; q != NULL; q = q->next)
+			for (q = batch; q != NULL; q = ev_next(q))
 				if (q->rc == 0)
 					ev_req_fail(q, err);
 		} else {
@@ -757,57 +759,18 @@ ev_lead(struct evidence *ev, struct ev_req *batch)
 	pthread_mutex_unlock(&ev->io);
 }
 
-/* Under the queue mutex: the first EV_BATCH_MAX requests of the queue. */
-static struct ev_req *
-ev_take(struct evidence *ev)
-{
-	struct ev_req *batch = ev->head, **end = &ev->head;
-
-	for (int n = 0; *end != NULL && n < EV_BATCH_MAX; n++)
-		end = &(*end)->next;
-	ev->head = *end;
-	*end = NULL;
-	if (ev->head == NULL)
-		ev->tail = &ev->head;
-	return batch;
-}
-
 int
 evidence_append(struct evidence *ev, struct evrec *r, char *err,
     size_t errlen)
 {
 	struct ev_req req = { .r = r, .err = err, .errlen = errlen, .rc = -1 };
-	struct ev_req *batch, *q, *next;
+	struct group_req *batch;
 	size_t base = r->sb.len;
 
-	pthread_cond_init(&req.cv, NULL);
-	pthread_mutex_lock(&ev->mu);
-	*ev->tail = &req;
-	ev->tail = &req.next;
-	while (!req.done) {
-		if (ev->leading) {
-			pthread_cond_wait(&req.cv, &ev->mu);
-			continue;
-		}
-		ev->leading = 1;
-		batch = ev_take(ev);
-		pthread_mutex_unlock(&ev->mu);
-		ev_lead(ev, batch);
-		pthread_mutex_lock(&ev->mu);
-		for (q = batch; q != NULL; q = next) {
-			next = q->next;
-			q->next = NULL;
-			q->done = 1;
-			pthread_cond_signal(&q->cv);
-			ev->records++;
-		}
-		ev->batches++;
-		ev->leading = 0;
-		if (ev->head != NULL)	/* the next batch's first leads */
-			pthread_cond_signal(&ev->head->cv);
+	if ((batch = group_join(&ev->grp, &req.g)) != NULL) {
+		ev_lead(ev, (struct ev_req *)batch);
+		group_done(&ev->grp, batch);
 	}
-	pthread_mutex_unlock(&ev->mu);
-	pthread_cond_destroy(&req.cv);
 	/* Unseal: r can be appended again (e.g. after a retry). */
 	r->sb.len = base;
 	r->sb.s[base] = '\0';
@@ -818,8 +781,5 @@ void
 evidence_stats(struct evidence *ev, unsigned long *batches,
     unsigned long *records)
 {
-	pthread_mutex_lock(&ev->mu);
-	*batches = ev->batches;
-	*records = ev->records;
-	pthread_mutex_unlock(&ev->mu);
+	group_stats(&ev->grp, batches, records);
 }
