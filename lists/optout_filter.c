@@ -1,7 +1,7 @@
 /*
  * optout_filter - "certainly not on any opt-out list" (see optout_filter.h)
  *
- * State under the mutex: the bits, valid_at (a transaction at which the
+ * State under a read-write lock (lookups share it): the bits, valid_at (a transaction at which the
  * bits held a superset of the table), the entry count they were built
  * from, and the pacing of rebuilds. A caller that finds valid_at behind
  * the environment revalidates in its own read transaction (optout_changed
@@ -10,6 +10,7 @@
  * answer "maybe" without reading again.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,14 +22,22 @@
 
 struct optout_filter {
 	struct db	*db;
-	pthread_mutex_t	 mu;
+	pthread_rwlock_t lk;
 	struct bloom	 bl;		/* bits NULL: not built */
 	uint64_t	 valid_at;	/* the bits hold the table as of it */
 	long		 count;		/* entries when built */
 	uint64_t	 stale_at;	/* found stale here; 0: not */
 	int64_t		 next_build;
 	int		 building;
-	unsigned long	 no, maybe, builds;
+	atomic_ulong	 no, maybe;	/* counted under the shared lock */
+	unsigned long	 builds;
+};
+
+/* An address's two keys (global, the customer's) as hashes. */
+struct probe {
+	int		 maybe;		/* a key that cannot be made */
+	int		 n;		/* keys to test */
+	uint64_t	 h[2];
 };
 
 struct optout_filter *
@@ -37,7 +46,7 @@ optout_filter_new(struct db *db)
 	struct optout_filter *f = xcalloc(1, sizeof(*f));
 
 	f->db = db;
-	pthread_mutex_init(&f->mu, NULL);
+	pthread_rwlock_init(&f->lk, NULL);
 	return f;
 }
 
@@ -47,24 +56,47 @@ optout_filter_free(struct optout_filter *f)
 	if (f == NULL)
 		return;
 	bloom_free(&f->bl);
-	pthread_mutex_destroy(&f->mu);
+	pthread_rwlock_destroy(&f->lk);
 	free(f);
 }
 
-/* Under the lock, with valid bits: may either key be in the table? */
-static int
-filter_probe(struct optout_filter *f, const char *customer, const char *addr)
+/* The keys of addr, outside the lock (they do not depend on the bits). */
+static void
+probe_make(const char *customer, const char *addr, struct probe *p)
 {
 	uint8_t key[OPTOUT_KEY_MAX];
 	size_t n;
 
-	if ((n = optout_key_bytes(NULL, addr, key)) == 0 ||
-	    bloom_may_have(&f->bl, hash64(key, n, 0)))
+	p->maybe = 0;
+	p->n = 0;
+	if ((n = optout_key_bytes(NULL, addr, key)) == 0) {
+		p->maybe = 1;
+		return;
+	}
+	p->h[p->n++] = hash64(key, n, 0);
+	if (customer == NULL || *customer == '\0')
+		return;
+	if ((n = optout_key_bytes(customer, addr, key)) == 0) {
+		p->maybe = 1;
+		return;
+	}
+	p->h[p->n++] = hash64(key, n, 0);
+}
+
+/*
+ * Under the lock, with valid bits: may either key be in the table? Both
+ * blocks are fetched at once: each is a likely cache miss.
+ */
+static int
+filter_probe(struct optout_filter *f, const struct probe *p)
+{
+	if (p->maybe)
 		return 1;
-	if (customer != NULL && *customer != '\0' &&
-	    ((n = optout_key_bytes(customer, addr, key)) == 0 ||
-	    bloom_may_have(&f->bl, hash64(key, n, 0))))
-		return 1;
+	for (int i = 0; i < p->n; i++)
+		bloom_prefetch(&f->bl, p->h[i]);
+	for (int i = 0; i < p->n; i++)
+		if (bloom_may_have(&f->bl, p->h[i]))
+			return 1;
 	return 0;
 }
 
@@ -92,31 +124,31 @@ filter_refresh(struct optout_filter *f, struct db_txn *rt, int64_t now)
 
 	if (count < 0 || optout_changed(rt, &changed) < 0)
 		return 0;
-	pthread_mutex_lock(&f->mu);
+	pthread_rwlock_wrlock(&f->lk);
 	if (f->bl.bits != NULL && changed <= f->valid_at && count == f->count) {
 		if (snap > f->valid_at)
 			f->valid_at = snap;
-		pthread_mutex_unlock(&f->mu);
+		pthread_rwlock_unlock(&f->lk);
 		return 1;
 	}
 	if (f->building || now < f->next_build) {
 		f->stale_at = db_last_txnid(f->db);
-		pthread_mutex_unlock(&f->mu);
+		pthread_rwlock_unlock(&f->lk);
 		return 0;
 	}
 	f->building = 1;
 	f->next_build = now + OPTOUT_FILTER_REBUILD;
-	pthread_mutex_unlock(&f->mu);
+	pthread_rwlock_unlock(&f->lk);
 
 	bloom_init(&nb, (size_t)count + (size_t)count / 4 + 1024);
 	if (db_iter(rt, DB_OPTOUT, NULL, 0, filter_scan_cb, &nb) < 0) {
 		bloom_free(&nb);
-		pthread_mutex_lock(&f->mu);
+		pthread_rwlock_wrlock(&f->lk);
 		f->building = 0;
-		pthread_mutex_unlock(&f->mu);
+		pthread_rwlock_unlock(&f->lk);
 		return 0;
 	}
-	pthread_mutex_lock(&f->mu);
+	pthread_rwlock_wrlock(&f->lk);
 	bloom_free(&f->bl);
 	f->bl = nb;
 	f->valid_at = snap;
@@ -124,22 +156,18 @@ filter_refresh(struct optout_filter *f, struct db_txn *rt, int64_t now)
 	f->stale_at = 0;
 	f->building = 0;
 	f->builds++;
-	pthread_mutex_unlock(&f->mu);
+	pthread_rwlock_unlock(&f->lk);
 	return 1;
 }
 
 /* Under the lock: the answer of fresh bits (else "maybe"), counted. */
 static int
-filter_answer(struct optout_filter *f, int fresh, const char *customer,
-    const char *addr)
+filter_answer(struct optout_filter *f, int fresh, const struct probe *p)
 {
-	int r = fresh && f->bl.bits != NULL ?
-	    filter_probe(f, customer, addr) : 1;
+	int r = fresh && f->bl.bits != NULL ? filter_probe(f, p) : 1;
 
-	if (r)
-		f->maybe++;
-	else
-		f->no++;
+	atomic_fetch_add_explicit(r ? &f->maybe : &f->no, 1,
+	    memory_order_relaxed);
 	return r;
 }
 
@@ -148,30 +176,32 @@ optout_filter_may_list(struct optout_filter *f, const char *customer,
     const char *addr, int64_t now)
 {
 	struct db_txn *rt;
+	struct probe p;
 	uint64_t last;
 	int r, fresh;
 	char err[256];
 
 	if (f == NULL)
 		return 1;
+	probe_make(customer, addr, &p);
 	last = db_last_txnid(f->db);
-	pthread_mutex_lock(&f->mu);
+	pthread_rwlock_rdlock(&f->lk);
 	fresh = f->bl.bits != NULL && f->valid_at == last;
 	if (fresh || (last == f->stale_at && (f->building ||
 	    now < f->next_build))) {
 		/* Current, or known stale with no rebuild due yet. */
-		r = filter_answer(f, fresh, customer, addr);
-		pthread_mutex_unlock(&f->mu);
+		r = filter_answer(f, fresh, &p);
+		pthread_rwlock_unlock(&f->lk);
 		return r;
 	}
-	pthread_mutex_unlock(&f->mu);
+	pthread_rwlock_unlock(&f->lk);
 	if ((rt = db_read_begin(f->db, err, sizeof(err))) == NULL)
 		return 1;
 	fresh = filter_refresh(f, rt, now);
 	db_read_end(rt);
-	pthread_mutex_lock(&f->mu);
-	r = filter_answer(f, fresh, customer, addr);
-	pthread_mutex_unlock(&f->mu);
+	pthread_rwlock_rdlock(&f->lk);
+	r = filter_answer(f, fresh, &p);
+	pthread_rwlock_unlock(&f->lk);
 	return r;
 }
 
@@ -179,9 +209,9 @@ void
 optout_filter_stats(struct optout_filter *f, unsigned long *no,
     unsigned long *maybe, unsigned long *builds)
 {
-	pthread_mutex_lock(&f->mu);
-	*no = f->no;
-	*maybe = f->maybe;
+	pthread_rwlock_rdlock(&f->lk);
+	*no = atomic_load(&f->no);
+	*maybe = atomic_load(&f->maybe);
 	*builds = f->builds;
-	pthread_mutex_unlock(&f->mu);
+	pthread_rwlock_unlock(&f->lk);
 }

@@ -21,7 +21,8 @@
  * in about 0.2 s; between rebuilds the database answers).
  *
  * Ownership: the filter owns its bits; db is borrowed.
- * Threads: shared; one mutex around the bits, none held while scanning.
+ * Threads: shared; a read-write lock around the bits (lookups share it),
+ * none held while scanning.
  * Errors: none reach the caller: a scan that fails leaves the filter
  * answering "maybe".
  */

@@ -18,6 +18,7 @@
  * Errors: allocation failure aborts (xalloc); the scan's is returned.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,15 +52,14 @@ struct qfilter {
 
 struct quota_cache {
 	struct db	*db;
-	pthread_mutex_t	 mu;
+	pthread_rwlock_t lk;		/* lookups share it */
 	uint64_t	 known;		/* the commit the cache shows */
-	int		 current;	/* between begin and end: known is
-					   the last commit */
 	int64_t		 complete_from;
 	struct qvalue	*bucket[QCACHE_BUCKETS];
 	size_t		 nvalues;
 	struct qfilter	 filter[QCACHE_FILTERS];
-	unsigned long	 hits, misses, scans;
+	atomic_ulong	 hits, misses;	/* counted under the shared lock */
+	unsigned long	 scans;
 };
 
 static int64_t
@@ -269,9 +269,15 @@ struct quota_cache *
 quota_cache_new(struct db *db, int64_t now, char *err, size_t errlen)
 {
 	struct quota_cache *qc = xcalloc(1, sizeof(*qc));
+	pthread_rwlockattr_t ra;
 
 	qc->db = db;
-	pthread_mutex_init(&qc->mu, NULL);
+	/* Commits must not wait behind a stream of lookups. */
+	pthread_rwlockattr_init(&ra);
+	pthread_rwlockattr_setkind_np(&ra,
+	    PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&qc->lk, &ra);
+	pthread_rwlockattr_destroy(&ra);
 	for (int i = 0; i < QCACHE_FILTERS; i++) {
 		qc->filter[i].start = QCACHE_NO_WINDOW;
 		bloom_init(&qc->filter[i].bl, QCACHE_FILTER_KEYS);
@@ -293,13 +299,16 @@ quota_cache_free(struct quota_cache *qc)
 	qvalue_clear(qc);
 	for (int i = 0; i < QCACHE_FILTERS; i++)
 		bloom_free(&qc->filter[i].bl);
-	pthread_mutex_destroy(&qc->mu);
+	pthread_rwlock_destroy(&qc->lk);
 	free(qc);
 }
 
 /* ---- lookups ---- */
 
-/* Under the lock, with the cache current: 1 known / 0 not. */
+/*
+ * Under the lock (shared: nothing here writes), with the cache current:
+ * 1 known / 0 not. (quota_cache_begin made the filter of now's hour.)
+ */
 static int
 qcache_lookup(struct quota_cache *qc, const struct quota_key *k,
     int64_t now, struct quota_counter *c)
@@ -320,54 +329,78 @@ qcache_lookup(struct quota_cache *qc, const struct quota_key *k,
 	}
 	if (!qfiltered(kind, tlen))
 		return 0;
-	f = qfilter_for(qc, hour_of(now), 1);
+	f = qfilter_for(qc, hour_of(now), 0);
 	return f != NULL && f->complete && !bloom_may_have(&f->bl, k->hash);
 }
 
-void
-quota_cache_begin(struct quota_cache *qc)
+int
+quota_cache_begin(struct quota_cache *qc, int64_t now)
 {
+	int64_t w = hour_of(now);
 	uint64_t last;
 
 	if (qc == NULL)
-		return;
+		return 0;
 	last = db_last_txnid(qc->db);
-	pthread_mutex_lock(&qc->mu);
-	qc->current = last == qc->known;
+	pthread_rwlock_rdlock(&qc->lk);
+	if (qfilter_for(qc, w, 0) == NULL) {	/* a new hour: make it */
+		pthread_rwlock_unlock(&qc->lk);
+		pthread_rwlock_wrlock(&qc->lk);
+		(void)qfilter_for(qc, w, 1);
+		pthread_rwlock_unlock(&qc->lk);
+		pthread_rwlock_rdlock(&qc->lk);
+	}
+	return last == qc->known;
 }
 
 int
-quota_cache_lookup(struct quota_cache *qc, const struct quota_key *k,
-    int64_t now, struct quota_counter *c)
+quota_cache_lookup(struct quota_cache *qc, int current,
+    const struct quota_key *k, int64_t now, struct quota_counter *c)
 {
 	int known;
 
 	memset(c, 0, sizeof(*c));
 	if (qc == NULL)
 		return 0;
-	known = qc->current && qcache_lookup(qc, k, now, c);
-	if (known)
-		qc->hits++;
-	else
-		qc->misses++;
+	known = current && qcache_lookup(qc, k, now, c);
+	atomic_fetch_add_explicit(known ? &qc->hits : &qc->misses, 1,
+	    memory_order_relaxed);
 	return known;
+}
+
+void
+quota_cache_prefetch(struct quota_cache *qc, const struct quota_key *k,
+    int64_t now)
+{
+	enum quota_kind kind;
+	struct qfilter *f;
+	size_t tlen;
+
+	if (qc == NULL)
+		return;
+	kind = quota_key_kind(k->buf, k->len, &tlen);
+	if (kind != 0 && tlen == 0)
+		__builtin_prefetch(&qc->bucket[k->hash % QCACHE_BUCKETS]);
+	else if (qfiltered(kind, tlen) &&
+	    (f = qfilter_for(qc, hour_of(now), 0)) != NULL)
+		bloom_prefetch(&f->bl, k->hash);
 }
 
 void
 quota_cache_end(struct quota_cache *qc)
 {
 	if (qc != NULL)
-		pthread_mutex_unlock(&qc->mu);
+		pthread_rwlock_unlock(&qc->lk);
 }
 
 int
 quota_cache_get(struct quota_cache *qc, const struct quota_key *k,
     int64_t now, struct quota_counter *c)
 {
-	int known;
+	int known, current;
 
-	quota_cache_begin(qc);
-	known = quota_cache_lookup(qc, k, now, c);
+	current = quota_cache_begin(qc, now);
+	known = quota_cache_lookup(qc, current, k, now, c);
 	quota_cache_end(qc);
 	return known;
 }
@@ -381,10 +414,10 @@ quota_cache_fill(struct quota_cache *qc, uint64_t txnid,
 	if (qc == NULL || quota_key_kind(k->buf, k->len, &tlen) == 0 ||
 	    tlen != 0)
 		return;
-	pthread_mutex_lock(&qc->mu);
+	pthread_rwlock_wrlock(&qc->lk);
 	if (txnid == qc->known)
 		qvalue_set(qc, k, present, c);
-	pthread_mutex_unlock(&qc->mu);
+	pthread_rwlock_unlock(&qc->lk);
 }
 
 /* ---- commits ---- */
@@ -398,7 +431,7 @@ quota_cache_commit_begin(struct quota_cache *qc, uint64_t txnid,
 
 	if (qc == NULL)
 		return;
-	pthread_mutex_lock(&qc->mu);
+	pthread_rwlock_wrlock(&qc->lk);
 	if (txnid == 0)
 		return;		/* nothing was committed: known stays */
 	if (txnid != qc->known && txnid != qc->known + 1) {
@@ -452,7 +485,7 @@ void
 quota_cache_commit_end(struct quota_cache *qc)
 {
 	if (qc != NULL)
-		pthread_mutex_unlock(&qc->mu);
+		pthread_rwlock_unlock(&qc->lk);
 }
 
 void
@@ -462,9 +495,9 @@ quota_cache_stats(struct quota_cache *qc, unsigned long *hits,
 	*hits = *misses = *scans = 0;
 	if (qc == NULL)
 		return;
-	pthread_mutex_lock(&qc->mu);
-	*hits = qc->hits;
-	*misses = qc->misses;
+	pthread_rwlock_rdlock(&qc->lk);
+	*hits = atomic_load(&qc->hits);
+	*misses = atomic_load(&qc->misses);
 	*scans = qc->scans;
-	pthread_mutex_unlock(&qc->mu);
+	pthread_rwlock_unlock(&qc->lk);
 }

@@ -44,8 +44,8 @@
  * about 1% false positives at 1.7 million recipients an hour, more above,
  * which only costs LMDB reads) plus the value table.
  * Ownership: the cache owns its tables; db is borrowed.
- * Threads: all calls are thread-safe (one mutex); commit_begin holds it
- * until commit_end.
+ * Threads: all calls are thread-safe (one read-write lock: lookups share
+ * it, commit_begin holds it exclusively until commit_end).
  * Errors: quota_cache_new() fails only if the scan fails (err set).
  */
 #ifndef AUP_QUOTA_CACHE_H
@@ -74,13 +74,21 @@ int	quota_cache_get(struct quota_cache *qc, const struct quota_key *k,
 	    int64_t now, struct quota_counter *c);
 
 /*
- * Several lookups under one lock: quota_cache_begin(), then
+ * Several lookups at now under one shared lock: current =
+ * quota_cache_begin() (1 if the cache is at the last commit), then
  * quota_cache_lookup() (as quota_cache_get) for each, then
  * quota_cache_end(). Nothing else may be called in between.
  */
-void	quota_cache_begin(struct quota_cache *qc);
-int	quota_cache_lookup(struct quota_cache *qc, const struct quota_key *k,
-	    int64_t now, struct quota_counter *c);
+int	quota_cache_begin(struct quota_cache *qc, int64_t now);
+int	quota_cache_lookup(struct quota_cache *qc, int current,
+	    const struct quota_key *k, int64_t now, struct quota_counter *c);
+/*
+ * Between begin and end (or commit_begin and commit_end): start fetching
+ * what a lookup (or put) of k will read.
+ * Prefetching every key before looking any up overlaps the cache misses.
+ */
+void	quota_cache_prefetch(struct quota_cache *qc, const struct quota_key *k,
+	    int64_t now);
 void	quota_cache_end(struct quota_cache *qc);
 
 /*

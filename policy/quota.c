@@ -3,8 +3,12 @@
  * commit, the reclaim timer (see quota.h)
  *
  * The pending table is a chained hash of counter keys to reserved counts,
- * under one mutex; an entry exists only while something is reserved, so
- * the table holds the in-flight transactions' counters and no more.
+ * in QUOTA_PARTS parts by customer, each under its own mutex (a check
+ * and reserve holds it for microseconds, five times per message of five
+ * recipients: under one mutex for all, a thread preempted while holding
+ * it stopped every other); an entry exists only while something is
+ * reserved, so the table holds the in-flight transactions' counters and
+ * no more.
  * Ownership: quota_new() returns an object freed by quota_free().
  * Threads: see quota.h. Errors: none here; writes report theirs.
  */
@@ -15,11 +19,13 @@
 #include <time.h>
 
 #include "db_batch.h"
+#include "hash64.h"
 #include "log.h"
 #include "quota.h"
 #include "xalloc.h"
 
-#define QUOTA_BUCKETS		4096
+#define QUOTA_PARTS		64
+#define QUOTA_BUCKETS		256	/* per part */
 /*
  * The sweep of ended counters: a slice every QUOTA_RECLAIM_EVERY seconds,
  * of at least QUOTA_SLICE_MIN counters and enough that a pass over the
@@ -38,12 +44,16 @@ struct pending {
 	uint8_t		 key[];
 };
 
+struct quota_part {
+	pthread_mutex_t	 mu;
+	struct pending	*bucket[QUOTA_BUCKETS];
+} __attribute__((aligned(64)));
+
 struct quota {
 	struct db	*db;
 	struct db_batch	*batch;
 	struct quota_cache *cache;
-	pthread_mutex_t	 mu;
-	struct pending	*bucket[QUOTA_BUCKETS];
+	struct quota_part part[QUOTA_PARTS];
 	atomic_llong	 next_reclaim;
 	struct quota_key sweep_at;	/* where the next slice starts */
 };
@@ -60,7 +70,8 @@ quota_new(struct db *db)
 	    sizeof(err))) == NULL)
 		log_msg(LOG_ERR, NULL, "quota: counters not cached, every "
 		    "check reads the database: %s", err);
-	pthread_mutex_init(&q->mu, NULL);
+	for (size_t i = 0; i < QUOTA_PARTS; i++)
+		pthread_mutex_init(&q->part[i].mu, NULL);
 	atomic_init(&q->next_reclaim, 0);
 	return q;
 }
@@ -84,21 +95,23 @@ quota_free(struct quota *q)
 
 	if (q == NULL)
 		return;
-	for (size_t i = 0; i < QUOTA_BUCKETS; i++)
-		for (p = q->bucket[i]; p != NULL; p = next) {
-			next = p->next;
-			free(p);
-		}
+	for (size_t i = 0; i < QUOTA_PARTS; i++) {
+		for (size_t j = 0; j < QUOTA_BUCKETS; j++)
+			for (p = q->part[i].bucket[j]; p != NULL; p = next) {
+				next = p->next;
+				free(p);
+			}
+		pthread_mutex_destroy(&q->part[i].mu);
+	}
 	db_batch_free(q->batch);
 	quota_cache_free(q->cache);
-	pthread_mutex_destroy(&q->mu);
 	free(q);
 }
 
 static struct pending **
-quota_find(struct quota *q, const struct quota_key *k)
+quota_find(struct quota_part *qp, const struct quota_key *k)
 {
-	struct pending **pp = &q->bucket[k->hash % QUOTA_BUCKETS];
+	struct pending **pp = &qp->bucket[k->hash % QUOTA_BUCKETS];
 
 	for (; *pp != NULL; pp = &(*pp)->next)
 		if ((*pp)->hash == k->hash && (*pp)->klen == k->len &&
@@ -107,32 +120,39 @@ quota_find(struct quota *q, const struct quota_key *k)
 	return pp;
 }
 
-void
-quota_lock(struct quota *q)
+struct quota_part *
+quota_part(struct quota *q, const char *customer)
 {
-	pthread_mutex_lock(&q->mu);
+	return &q->part[hash64(customer, strlen(customer), 0) % QUOTA_PARTS];
 }
 
 void
-quota_unlock(struct quota *q)
+quota_lock(struct quota_part *qp)
 {
-	pthread_mutex_unlock(&q->mu);
+	pthread_mutex_lock(&qp->mu);
+}
+
+void
+quota_unlock(struct quota_part *qp)
+{
+	pthread_mutex_unlock(&qp->mu);
 }
 
 /* Called with the lock held. */
 uint64_t
-quota_pending(struct quota *q, const struct quota_key *k)
+quota_pending(struct quota_part *qp, const struct quota_key *k)
 {
-	struct pending *p = *quota_find(q, k);
+	struct pending *p = *quota_find(qp, k);
 
 	return p != NULL ? p->n : 0;
 }
 
 /* Called with the lock held. */
 void
-quota_pending_add(struct quota *q, const struct quota_key *k, int64_t delta)
+quota_pending_add(struct quota_part *qp, const struct quota_key *k,
+    int64_t delta)
 {
-	struct pending **pp = quota_find(q, k), *p = *pp;
+	struct pending **pp = quota_find(qp, k), *p = *pp;
 
 	if (p == NULL) {
 		if (delta <= 0)

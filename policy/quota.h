@@ -22,8 +22,8 @@
  * refused, aborted, the client gone); because it lives in memory, a killed
  * daemon cannot leave one behind in the database.
  *
- * Threads: struct quota is shared by all threads (mutex for the pending
- * table; the batch has its own). A struct quota_txn belongs to its txn.
+ * Threads: struct quota is shared by all threads (a mutex per part of the
+ * pending table; the batch has its own). A struct quota_txn belongs to its txn.
  * Errors: a database failure is logged and handled as DatabaseFailure
  * says (tempfail, or accept and record "database":"failed-open").
  */
@@ -38,6 +38,7 @@
 #include "quota_db.h"
 
 struct quota;
+struct quota_part;
 struct quota_txn;
 struct session;
 struct txn;
@@ -53,10 +54,16 @@ struct db *quota_db(struct quota *q);	/* the counters' environment */
 struct quota_cache *quota_counters_cache(struct quota *q);
 void	quota_free(struct quota *q);	/* NULL is a no-op */
 
-/* Pending reservations of counter k (in this process). */
-uint64_t quota_pending(struct quota *q, const struct quota_key *k);
-/* Add (delta > 0) or give back (delta < 0) a reservation. */
-void	quota_pending_add(struct quota *q, const struct quota_key *k,
+/*
+ * The part of the pending table that holds customer's counters: every
+ * counter a transaction reserves (its customer's, its login's) is in
+ * the part of the customer it is attributed to.
+ */
+struct quota_part *quota_part(struct quota *q, const char *customer);
+/* Pending reservations of counter k (in this process), part locked. */
+uint64_t quota_pending(struct quota_part *qp, const struct quota_key *k);
+/* Add (delta > 0) or give back (delta < 0) a reservation, part locked. */
+void	quota_pending_add(struct quota_part *qp, const struct quota_key *k,
 	    int64_t delta);
 /*
  * Run a write in the shared group commit (db_batch_write). committed
@@ -66,9 +73,9 @@ void	quota_pending_add(struct quota *q, const struct quota_key *k,
 int	quota_write(struct quota *q, int (*fn)(struct db_txn *, void *),
 	    void (*committed)(void *, uint64_t), void *arg, char *err,
 	    size_t errlen);
-/* Lock and unlock the pending table around a check-and-reserve. */
-void	quota_lock(struct quota *q);
-void	quota_unlock(struct quota *q);
+/* Lock and unlock a part of the pending table around a check-and-reserve. */
+void	quota_lock(struct quota_part *qp);
+void	quota_unlock(struct quota_part *qp);
 /*
  * Reclaim expired counters if the last reclaim is older than a minute;
  * one caller at a time does it, the others return at once.

@@ -62,6 +62,7 @@ struct qitem {
 
 struct quota_txn {
 	struct quota	*q;
+	struct quota_part *part;	/* of the pending table: t->cust's */
 	struct qscope	 sc[QSCOPE_MAX];
 	int		 nsc;
 	struct qitem	*items;		/* reserved in the pending table */
@@ -307,6 +308,7 @@ rule_quota_mail(struct session *s, const char *const *args,
 		return -1;
 	qt = t->quota = xcalloc(1, sizeof(*qt));
 	qt->q = s->eng->quota;
+	qt->part = quota_part(qt->q, t->cust.id);
 	qt->sc[0].scope = QUOTA_CUSTOMER;
 	snprintf(qt->sc[0].id, sizeof(qt->sc[0].id), "%s", t->cust.id);
 	qt->sc[0].plan = t->plan;
@@ -355,11 +357,13 @@ quota_committed(struct quota *q, const struct qitem *c, int n, int64_t now,
 	struct quota_cache *qc = quota_counters_cache(q);
 	struct quota_counter v;
 	struct db_txn *rt = NULL;
-	int known[QCAND_MAX], r = 0;
+	int known[QCAND_MAX], r = 0, cur;
 
-	quota_cache_begin(qc);
+	cur = quota_cache_begin(qc, now);
+	for (int i = 0; i < n && cur; i++)
+		quota_cache_prefetch(qc, &c[i].key, now);
 	for (int i = 0; i < n; i++) {
-		known[i] = quota_cache_lookup(qc, &c[i].key, now, &v);
+		known[i] = quota_cache_lookup(qc, cur, &c[i].key, now, &v);
 		cnt[i] = v.count;
 	}
 	quota_cache_end(qc);
@@ -383,10 +387,11 @@ quota_committed(struct quota *q, const struct qitem *c, int n, int64_t now,
 
 /*
  * Check the candidates against committed plus pending counts and reserve
- * them, under the pending lock. Pending counts are read before the
- * committed ones: a charge that commits in between is then counted twice
- * (a refusal that a retry clears) but never missed (a reservation is
- * given back only after its charge's commit reached the cache).
+ * them, under the lock of the customer's part of the pending table.
+ * Pending counts are read before the committed ones: a charge that
+ * commits in between is then counted twice (a refusal that a retry
+ * clears) but never missed (a reservation is given back only after its
+ * charge's commit reached the cache).
  * Returns the index of the first enforced candidate over its limit, -1 if
  * all were reserved, -2 on a database error (err set).
  */
@@ -397,11 +402,11 @@ quota_reserve(struct session *s, struct quota_txn *qt, struct qitem *c,
 	uint64_t pend[QCAND_MAX], cnt[QCAND_MAX];
 	int over = -1;
 
-	quota_lock(qt->q);
+	quota_lock(qt->part);
 	for (int i = 0; i < n; i++)
-		pend[i] = quota_pending(qt->q, &c[i].key);
+		pend[i] = quota_pending(qt->part, &c[i].key);
 	if (quota_committed(qt->q, c, n, now, cnt, err, errlen) < 0) {
-		quota_unlock(qt->q);
+		quota_unlock(qt->part);
 		return -2;
 	}
 	for (int i = 0; i < n; i++) {
@@ -412,12 +417,12 @@ quota_reserve(struct session *s, struct quota_txn *qt, struct qitem *c,
 			over = i;
 	}
 	if (over >= 0) {
-		quota_unlock(qt->q);
+		quota_unlock(qt->part);
 		return over;
 	}
 	for (int i = 0; i < n; i++)
-		quota_pending_add(qt->q, &c[i].key, (int64_t)c[i].n);
-	quota_unlock(qt->q);
+		quota_pending_add(qt->part, &c[i].key, (int64_t)c[i].n);
+	quota_unlock(qt->part);
 	if (qt->nitems + (size_t)n > qt->items_cap) {
 		qt->items_cap = 2 * qt->items_cap + (size_t)n;
 		qt->items = xrealloc(qt->items, qt->items_cap *
@@ -533,9 +538,12 @@ quota_charge_txn(struct db_txn *txn, void *arg)
 
 	ch->over = -1;
 	if (!db_txn_dirty(txn)) {
-		quota_cache_begin(qc);
+		int cur = quota_cache_begin(qc, ch->now);
+
+		for (size_t i = 0; i < ch->n && cur; i++)
+			quota_cache_prefetch(qc, &ch->items[i].key, ch->now);
 		for (size_t i = 0; i < ch->n; i++)
-			ch->items[i].known = quota_cache_lookup(qc,
+			ch->items[i].known = quota_cache_lookup(qc, cur,
 			    &ch->items[i].key, ch->now, &ch->items[i].cur);
 		quota_cache_end(qc);
 	} else
@@ -584,6 +592,8 @@ quota_charge_committed(void *arg, uint64_t txnid)
 	struct quota_cache *qc = quota_counters_cache(ch->q);
 
 	quota_cache_commit_begin(qc, txnid, ch->now);
+	for (size_t i = 0; ch->over < 0 && i < ch->n; i++)
+		quota_cache_prefetch(qc, &ch->items[i].key, ch->now);
 	for (size_t i = 0; ch->over < 0 && i < ch->n; i++) {
 		struct quota_counter c = { ch->items[i].now,
 		    ch->items[i].cstart, ch->items[i].cend };
@@ -733,11 +743,11 @@ rule_quota_end(struct txn *t)
 
 	if (qt == NULL)
 		return;
-	quota_lock(qt->q);
+	quota_lock(qt->part);
 	for (size_t i = 0; i < qt->nitems; i++)
-		quota_pending_add(qt->q, &qt->items[i].key,
+		quota_pending_add(qt->part, &qt->items[i].key,
 		    -(int64_t)qt->items[i].n);
-	quota_unlock(qt->q);
+	quota_unlock(qt->part);
 	free(qt->items);
 	free(qt->charged);
 	free(qt);

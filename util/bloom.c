@@ -64,3 +64,9 @@ bloom_may_have(const struct bloom *b, uint64_t h)
 			return 0;
 	return 1;
 }
+
+void
+bloom_prefetch(const struct bloom *b, uint64_t h)
+{
+	__builtin_prefetch(b->bits + (h & (b->nblocks - 1)) * BLOOM_WORDS);
+}

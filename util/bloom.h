@@ -27,5 +27,10 @@ void	bloom_free(struct bloom *b);	/* bits NULL: no-op */
 void	bloom_clear(struct bloom *b);
 void	bloom_add(struct bloom *b, uint64_t h);
 int	bloom_may_have(const struct bloom *b, uint64_t h);
+/*
+ * Start fetching h's block: callers with several keys to test fetch them
+ * all first, so their cache misses overlap instead of adding up.
+ */
+void	bloom_prefetch(const struct bloom *b, uint64_t h);
 
 #endif
