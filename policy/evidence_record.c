@@ -10,6 +10,9 @@
  * Errors: none (allocation failure aborts).
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
 #include <sys/random.h>
 #include <unistd.h>
 
@@ -17,24 +20,69 @@
 #include "json.h"
 #include "strbuf.h"
 
+/*
+ * Random bytes for references, from getrandom(2) a pool at a time (one
+ * system call per 32 references, not one each). The pool is the
+ * thread's; a fork's child must not hand out its parent's bytes again,
+ * so a fork makes every pool stale (ref_forks).
+ */
+#define REF_POOL	(32 * EVIDENCE_REF_LEN / 2)
+
+static atomic_uint ref_forks;
+static pthread_once_t ref_once = PTHREAD_ONCE_INIT;
+
+static void
+ref_forked(void)
+{
+	atomic_fetch_add(&ref_forks, 1);
+}
+
+static void
+ref_init(void)
+{
+	(void)pthread_atfork(NULL, NULL, ref_forked);
+}
+
+/* n random bytes into out: 0, or -1 if the kernel gives none. */
+static int
+ref_random(unsigned char *out, size_t n)
+{
+	static _Thread_local unsigned char pool[REF_POOL];
+	static _Thread_local size_t left;
+	static _Thread_local unsigned gen;
+	size_t got = 0;
+	ssize_t r;
+
+	pthread_once(&ref_once, ref_init);
+	if (gen != atomic_load(&ref_forks)) {
+		gen = atomic_load(&ref_forks);
+		left = 0;
+	}
+	if (left < n) {
+		while (got < sizeof(pool)) {
+			r = getrandom(pool + got, sizeof(pool) - got, 0);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				return -1;
+			got += (size_t)r;
+		}
+		left = sizeof(pool);
+	}
+	memcpy(out, pool + sizeof(pool) - left, n);
+	explicit_bzero(pool + sizeof(pool) - left, n);	/* used once */
+	left -= n;
+	return 0;
+}
+
 void
 evidence_new_ref(char ref[EVIDENCE_REF_LEN + 1])
 {
 	static const char hex[] = "0123456789abcdef";
 	static unsigned long fallback;
 	unsigned char rnd[EVIDENCE_REF_LEN / 2];
-	size_t got = 0;
-	ssize_t n;
 
-	while (got < sizeof(rnd)) {
-		n = getrandom(rnd + got, sizeof(rnd) - got, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	if (got < sizeof(rnd)) {
+	if (ref_random(rnd, sizeof(rnd)) < 0) {
 		/* No kernel entropy call: unique, if guessable, refs. */
 		unsigned long long v = (unsigned long long)evidence_now_ms() ^
 		    ((unsigned long long)getpid() << 40) ^

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "evidence.h"
@@ -690,6 +691,35 @@ test_time(void)
 	ok(strcmp(ref, ref2) != 0, "two refs differ");
 }
 
+/*
+ * References come from a per-thread pool of random bytes: a forked child
+ * must not repeat its parent's next ones (the daemon forks at start).
+ */
+static void
+test_ref_fork(void)
+{
+	char mine[EVIDENCE_REF_LEN + 1], child[EVIDENCE_REF_LEN + 1] = "";
+	int fds[2], st;
+	pid_t pid = -1;
+
+	evidence_new_ref(mine);	/* the pool is filled */
+	if (pipe(fds) < 0 || (pid = fork()) < 0)
+		bail("pipe/fork: %s", strerror(errno));
+	if (pid == 0) {
+		evidence_new_ref(child);
+		_exit(write(fds[1], child, EVIDENCE_REF_LEN) ==
+		    EVIDENCE_REF_LEN ? 0 : 1);
+	}
+	close(fds[1]);
+	if (read(fds[0], child, EVIDENCE_REF_LEN) != EVIDENCE_REF_LEN)
+		bail("read from child");
+	close(fds[0]);
+	waitpid(pid, &st, 0);
+	evidence_new_ref(mine);
+	ok(strcmp(mine, child) != 0, "after fork: parent and child draw "
+	    "different refs (%s, %s)", mine, child);
+}
+
 static void
 test_record_format(void)
 {
@@ -727,6 +757,7 @@ main(void)
 		bail("mkdtemp: %s", strerror(errno));
 	plan_no_plan();
 	test_time();
+	test_ref_fork();
 	test_record_format();
 	test_threads();
 	test_two_writers();
