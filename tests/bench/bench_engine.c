@@ -196,7 +196,7 @@ main(int argc, char **argv)
 	pthread_t *th;
 	cpu_set_t cpus;
 	struct rusage ru0, ru1;
-	unsigned long commits;
+	unsigned long commits, evw0, evr0, evw1, evr1;
 	double t0, t1;
 	int nthreads;
 	FILE *fp;
@@ -258,6 +258,7 @@ main(int argc, char **argv)
 	total = atol(argv[2]);
 	th = calloc((size_t)nthreads, sizeof(*th));
 	commits = db_commits(qstore_db(qs));
+	evidence_stats(ev, &evw0, &evr0);
 	getrusage(RUSAGE_SELF, &ru0);
 	t0 = now_s();
 	for (int i = 0; i < nthreads; i++)
@@ -267,11 +268,14 @@ main(int argc, char **argv)
 	t1 = now_s();
 	getrusage(RUSAGE_SELF, &ru1);
 	commits = db_commits(qstore_db(qs)) - commits;
+	evidence_stats(ev, &evw1, &evr1);
 	printf("sync=%s sessions=%d rcpts=%d messages=%ld: %.0f msg/s "
-	    "(%.2f s; %lu commits, %.1f msgs/commit; cpu user %.2f s, "
-	    "sys %.2f s; %ld accepted, %ld refused)\n", syncmode, nthreads,
-	    nrcpts, total, (double)total / (t1 - t0), t1 - t0, commits,
+	    "(%.2f s; %lu commits, %.1f msgs/commit; %.1f records/evidence "
+	    "write; cpu user %.2f s, sys %.2f s; %ld accepted, %ld "
+	    "refused)\n", syncmode, nthreads, nrcpts, total,
+	    (double)total / (t1 - t0), t1 - t0, commits,
 	    commits > 0 ? (double)total / (double)commits : 0.0,
+	    evw1 > evw0 ? (double)(evr1 - evr0) / (double)(evw1 - evw0) : 0.0,
 	    tv_s(&ru1.ru_utime) - tv_s(&ru0.ru_utime),
 	    tv_s(&ru1.ru_stime) - tv_s(&ru0.ru_stime),
 	    (long)atomic_load(&accepted), (long)atomic_load(&refused));
