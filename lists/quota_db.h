@@ -49,10 +49,11 @@ enum quota_kind {
 #define QUOTA_KEY_MAX	480	/* below LMDB's key limit of 511 */
 #define QUOTA_TAIL_MAX	400	/* longer tails are hashed */
 
+/* buf last: a copy of len and hash plus buf's first len bytes is whole. */
 struct quota_key {
-	uint8_t	 buf[QUOTA_KEY_MAX];
 	size_t	 len;
 	uint64_t hash;	/* hash64(buf, len, 0), for tables in memory */
+	uint8_t	 buf[QUOTA_KEY_MAX];
 };
 
 struct quota_counter {

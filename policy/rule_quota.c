@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,8 +46,8 @@ struct qscope {
 	struct plan	 plan;
 };
 
+/* The key last: qitem_copy() copies what is used of it, not 480 bytes. */
 struct qitem {
-	struct quota_key key;
 	enum quota_kind	 kind;
 	int		 sc;		/* index into quota_txn.sc */
 	uint64_t	 n;
@@ -58,7 +59,21 @@ struct qitem {
 	uint64_t	 old, now;	/* counts before/after the charge */
 	int64_t		 cstart, cend;	/* the window actually charged */
 	int		 over;		/* over the limit (log mode) */
+	struct quota_key key;
 };
+
+#define QITEM_USED(it)	(offsetof(struct qitem, key.buf) + (it)->key.len)
+
+/*
+ * A session's items are copied a few times per message; copying only
+ * their used bytes keeps the memory each session touches small (with
+ * many sessions on one core, what does not fit the cache is read again).
+ */
+static void
+qitem_copy(struct qitem *dst, const struct qitem *src)
+{
+	memcpy(dst, src, QITEM_USED(src));
+}
 
 struct quota_txn {
 	struct quota	*q;
@@ -385,6 +400,18 @@ quota_committed(struct quota *q, const struct qitem *c, int n, int64_t now,
 	return r < 0 ? -1 : 0;
 }
 
+/* This transaction's reservation of counter k, or NULL. */
+static struct qitem *
+qitem_find(const struct quota_txn *qt, const struct quota_key *k)
+{
+	for (size_t i = 0; i < qt->nitems; i++)
+		if (qt->items[i].key.hash == k->hash &&
+		    qt->items[i].key.len == k->len &&
+		    memcmp(qt->items[i].key.buf, k->buf, k->len) == 0)
+			return &qt->items[i];
+	return NULL;
+}
+
 /*
  * Check the candidates against committed plus pending counts and reserve
  * them, under the lock of the customer's part of the pending table.
@@ -423,30 +450,27 @@ quota_reserve(struct session *s, struct quota_txn *qt, struct qitem *c,
 	for (int i = 0; i < n; i++)
 		quota_pending_add(qt->part, &c[i].key, (int64_t)c[i].n);
 	quota_unlock(qt->part);
-	if (qt->nitems + (size_t)n > qt->items_cap) {
-		qt->items_cap = 2 * qt->items_cap + (size_t)n;
-		qt->items = xrealloc(qt->items, qt->items_cap *
-		    sizeof(*qt->items));
-	}
 	for (int i = 0; i < n; i++) {
-		qt->items[qt->nitems++] = c[i];
+		struct qitem *same;
+
+		/* The daily count of 5 recipients: one item of 5. */
+		if (c[i].kind == QUOTA_RCPTS_DAY &&
+		    (same = qitem_find(qt, &c[i].key)) != NULL) {
+			same->n += c[i].n;
+			continue;
+		}
+		if (qt->nitems == qt->items_cap) {
+			qt->items_cap = qt->items_cap == 0 ? 8 :
+			    2 * qt->items_cap;
+			qt->items = xrealloc(qt->items, qt->items_cap *
+			    sizeof(*qt->items));
+		}
+		qitem_copy(&qt->items[qt->nitems++], &c[i]);
 		if (c[i].kind == QUOTA_MSGS_HOUR)
 			qt->msg_reserved = 1;
 	}
 	qt->nrcpts++;
 	return -1;
-}
-
-/* Is counter k already reserved by this transaction? */
-static int
-quota_reserved(const struct quota_txn *qt, const struct quota_key *k)
-{
-	for (size_t i = 0; i < qt->nitems; i++)
-		if (qt->items[i].key.hash == k->hash &&
-		    qt->items[i].key.len == k->len &&
-		    memcmp(qt->items[i].key.buf, k->buf, k->len) == 0)
-			return 1;
-	return 0;
 }
 
 /* The login plan's own per-transaction cap (the customer's is rcpt_cap's). */
@@ -484,7 +508,7 @@ rule_quota_rcpt(struct session *s, const char *rcpt, const char *norm,
 	if (norm != NULL)
 		rcpt = norm;
 	n = quota_candidates(t, qt, rcpt, now, c);
-	if (n == 0 || quota_reserved(qt, &c[n - 1].key))
+	if (n == 0 || qitem_find(qt, &c[n - 1].key) != NULL)
 		return -1;	/* the same recipient, spelled otherwise */
 	over = quota_reserve(s, qt, c, n, now, err, sizeof(err));
 	if (over == -2)
@@ -612,21 +636,9 @@ quota_charge_list(struct txn *t, struct quota_txn *qt, int64_t now,
 	char hash[SHA256_HEX_LEN + 1];
 	size_t n = 0;
 
+	/* One item per counter already (quota_reserve merges). */
 	for (size_t i = 0; i < qt->nitems; i++) {
-		size_t j;
-
-		/* One charge per counter: the daily count of 5 recipients. */
-		for (j = 0; j < n; j++)
-			if (v[j].key.hash == qt->items[i].key.hash &&
-			    v[j].key.len == qt->items[i].key.len &&
-			    memcmp(v[j].key.buf, qt->items[i].key.buf,
-			    v[j].key.len) == 0)
-				break;
-		if (j < n) {
-			v[j].n += qt->items[i].n;
-			continue;
-		}
-		v[n] = qt->items[i];
+		qitem_copy(&v[n], &qt->items[i]);
 		qitem_window(&v[n++], now);
 	}
 	if (t->message_id != NULL && *t->message_id != '\0') {
