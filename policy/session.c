@@ -9,6 +9,7 @@
  * evidence are thread-safe.
  */
 #include <ctype.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -308,6 +309,29 @@ session_attribute(struct session *s, struct txn *t)
 	return r < 0 ? -1 : 0;
 }
 
+/*
+ * A preemption point, where the thread holds no lock. With more runnable
+ * sessions than cores (a saturated daemon, bench-engine), the kernel
+ * takes the CPU from a thread wherever its time slice ends: often inside
+ * one of the short critical sections (a group commit's leader, a lock),
+ * and every other session then piles up behind it and sleeps. Giving the
+ * CPU up every SESSION_YIELD_EVERY transactions of a thread (under a
+ * millisecond of work, less than a slice) ends most slices here instead:
+ * at 64 sessions on one core, a third of the context switches and about
+ * 10% more messages per second (README). With nothing else runnable,
+ * sched_yield(2) returns at once.
+ */
+#define SESSION_YIELD_EVERY	16
+
+static void
+session_yield_point(void)
+{
+	static _Thread_local unsigned n;
+
+	if (++n % SESSION_YIELD_EVERY == 0)
+		sched_yield();
+}
+
 void
 session_mail(struct session *s, const char *sender, const char *auth,
     const char *const *args, struct verdict *v)
@@ -318,6 +342,7 @@ session_mail(struct session *s, const char *sender, const char *auth,
 
 	verdict_clear(v);
 	session_abort(s);	/* a new MAIL without RSET ends the last one */
+	session_yield_point();
 	t = s->txn = session_txn_new(s);
 	if ((t->cfg = config_current()) == NULL)
 		abort();	/* the daemon installs a config before serving */
