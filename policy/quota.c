@@ -27,6 +27,14 @@
 #define QUOTA_PARTS		64
 #define QUOTA_BUCKETS		256	/* per part */
 /*
+ * Entries whose key fits PENDING_SMALL bytes (nearly all: a customer id
+ * and a recipient) are all that size and are kept for reuse, up to
+ * PENDING_SPARE per part: a message of five recipients makes and drops
+ * seven of them.
+ */
+#define PENDING_SMALL		96
+#define PENDING_SPARE		64
+/*
  * The sweep of ended counters: a slice every QUOTA_RECLAIM_EVERY seconds,
  * of at least QUOTA_SLICE_MIN counters and enough that a pass over the
  * whole table takes at most QUOTA_PASS_SLICES slices (10 minutes), so an
@@ -47,6 +55,8 @@ struct pending {
 struct quota_part {
 	pthread_mutex_t	 mu;
 	struct pending	*bucket[QUOTA_BUCKETS];
+	struct pending	*spare;		/* small entries for reuse */
+	size_t		 nspare;
 } __attribute__((aligned(64)));
 
 struct quota {
@@ -101,6 +111,10 @@ quota_free(struct quota *q)
 				next = p->next;
 				free(p);
 			}
+		for (p = q->part[i].spare; p != NULL; p = next) {
+			next = p->next;
+			free(p);
+		}
 		pthread_mutex_destroy(&q->part[i].mu);
 	}
 	db_batch_free(q->batch);
@@ -157,7 +171,13 @@ quota_pending_add(struct quota_part *qp, const struct quota_key *k,
 	if (p == NULL) {
 		if (delta <= 0)
 			return;
-		p = xmalloc(sizeof(*p) + k->len);
+		if (k->len > PENDING_SMALL)
+			p = xmalloc(sizeof(*p) + k->len);
+		else if ((p = qp->spare) != NULL) {
+			qp->spare = p->next;
+			qp->nspare--;
+		} else
+			p = xmalloc(sizeof(*p) + PENDING_SMALL);
 		p->next = NULL;
 		p->hash = k->hash;
 		p->n = 0;
@@ -167,7 +187,12 @@ quota_pending_add(struct quota_part *qp, const struct quota_key *k,
 	}
 	if (delta < 0 && (uint64_t)-delta >= p->n) {
 		*pp = p->next;
-		free(p);
+		if (p->klen <= PENDING_SMALL && qp->nspare < PENDING_SPARE) {
+			p->next = qp->spare;
+			qp->spare = p;
+			qp->nspare++;
+		} else
+			free(p);
 		return;
 	}
 	p->n = (uint64_t)((int64_t)p->n + delta);
