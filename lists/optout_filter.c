@@ -33,10 +33,15 @@ struct optout_filter {
 	unsigned long	 builds;
 };
 
-/* An address's two keys (global, the customer's) as hashes. */
+/*
+ * An address's two keys (global, the customer's) as hashes. Every key of
+ * one address is kept in the block chosen by the address alone (where),
+ * so both are tested in one cache line.
+ */
 struct probe {
 	int		 maybe;		/* a key that cannot be made */
 	int		 n;		/* keys to test */
+	uint64_t	 where;
 	uint64_t	 h[2];
 };
 
@@ -69,6 +74,7 @@ probe_make(const char *customer, const char *addr, struct probe *p)
 
 	p->maybe = 0;
 	p->n = 0;
+	p->where = hash64(addr, strlen(addr), 0);
 	if ((n = optout_key_bytes(NULL, addr, key)) == 0) {
 		p->maybe = 1;
 		return;
@@ -83,30 +89,30 @@ probe_make(const char *customer, const char *addr, struct probe *p)
 	p->h[p->n++] = hash64(key, n, 0);
 }
 
-/*
- * Under the lock, with valid bits: may either key be in the table? Both
- * blocks are fetched at once: each is a likely cache miss.
- */
+/* Under the lock, with valid bits: may either key be in the table? */
 static int
 filter_probe(struct optout_filter *f, const struct probe *p)
 {
 	if (p->maybe)
 		return 1;
 	for (int i = 0; i < p->n; i++)
-		bloom_prefetch(&f->bl, p->h[i]);
-	for (int i = 0; i < p->n; i++)
-		if (bloom_may_have(&f->bl, p->h[i]))
+		if (bloom_may_have_in(&f->bl, p->where, p->h[i]))
 			return 1;
 	return 0;
 }
 
+/* A table key is "customer NUL address" (optout_key_bytes). */
 static int
 filter_scan_cb(const void *key, size_t klen, const void *val, size_t vlen,
     void *arg)
 {
+	const uint8_t *nul = memchr(key, '\0', klen);
+	const uint8_t *addr = nul != NULL ? nul + 1 : key;
+
 	(void)val;
 	(void)vlen;
-	bloom_add(arg, hash64(key, klen, 0));
+	bloom_add_in(arg, hash64(addr, klen - (size_t)(addr -
+	    (const uint8_t *)key), 0), hash64(key, klen, 0));
 	return 0;
 }
 

@@ -46,7 +46,13 @@ bloom_clear(struct bloom *b)
 void
 bloom_add(struct bloom *b, uint64_t h)
 {
-	uint64_t *blk = b->bits + (h & (b->nblocks - 1)) * BLOOM_WORDS;
+	bloom_add_in(b, h, h);
+}
+
+void
+bloom_add_in(struct bloom *b, uint64_t where, uint64_t h)
+{
+	uint64_t *blk = b->bits + (where & (b->nblocks - 1)) * BLOOM_WORDS;
 
 	h >>= BLOOM_PROBE_SHIFT;
 	for (int i = 0; i < BLOOM_PROBES; i++, h >>= 9)
@@ -56,7 +62,14 @@ bloom_add(struct bloom *b, uint64_t h)
 int
 bloom_may_have(const struct bloom *b, uint64_t h)
 {
-	const uint64_t *blk = b->bits + (h & (b->nblocks - 1)) * BLOOM_WORDS;
+	return bloom_may_have_in(b, h, h);
+}
+
+int
+bloom_may_have_in(const struct bloom *b, uint64_t where, uint64_t h)
+{
+	const uint64_t *blk = b->bits + (where & (b->nblocks - 1)) *
+	    BLOOM_WORDS;
 
 	h >>= BLOOM_PROBE_SHIFT;
 	for (int i = 0; i < BLOOM_PROBES; i++, h >>= 9)

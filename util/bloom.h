@@ -28,8 +28,16 @@ void	bloom_clear(struct bloom *b);
 void	bloom_add(struct bloom *b, uint64_t h);
 int	bloom_may_have(const struct bloom *b, uint64_t h);
 /*
- * Start fetching h's block: callers with several keys to test fetch them
- * all first, so their cache misses overlap instead of adding up.
+ * The same with the block chosen by where and the bits by h: keys that
+ * share where (one address on several lists) share one cache line, so
+ * testing them all costs one miss.
+ */
+void	bloom_add_in(struct bloom *b, uint64_t where, uint64_t h);
+int	bloom_may_have_in(const struct bloom *b, uint64_t where, uint64_t h);
+/*
+ * Start fetching the block of h (or of where, for the _in calls):
+ * callers with several keys to test fetch them all first, so their cache
+ * misses overlap instead of adding up.
  */
 void	bloom_prefetch(const struct bloom *b, uint64_t h);
 

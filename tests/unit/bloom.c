@@ -45,6 +45,20 @@ main(void)
 	for (int i = 0; i < N; i++)
 		left += bloom_may_have(&b, key_hash("g", i, "dest.example"));
 	is_int(left, 0, "cleared: nothing is found");
+	/* Keys placed by another hash (one address on several lists). */
+	missing = fp = 0;
+	for (int i = 0; i < N / 2; i++)
+		bloom_add_in(&b, key_hash("a", i, "where.example"),
+		    key_hash("k", i, "what.example"));
+	for (int i = 0; i < N / 2; i++)
+		missing += !bloom_may_have_in(&b, key_hash("a", i,
+		    "where.example"), key_hash("k", i, "what.example"));
+	is_int(missing, 0, "placed by where: every key added is found");
+	for (int i = 0; i < N / 2; i++)
+		fp += bloom_may_have_in(&b, key_hash("a", i, "where.example"),
+		    key_hash("z", i, "what.example"));
+	ok(fp < N / 2 * 3 / 100, "same block, other keys: %d of %d maybe",
+	    fp, N / 2);
 	bloom_free(&b);
 	ok(b.bits == NULL, "freed");
 	return tap_done();
