@@ -29,8 +29,9 @@
  * start), which our commits wait for. (A transaction of ours that
  * changed nothing commits nothing and leaves its id to the next writer:
  * its hook gets 0 and known stays.) A lookup trusts the cache only when
- * the environment's last committed id (db_last_txnid) still equals known; otherwise the caller reads LMDB, and a value it read is
- * kept only if its snapshot is the cache's (quota_cache_fill).
+ * the environment's last committed id (db_last_txnid) still equals
+ * known; otherwise the caller reads LMDB, and a value it read is kept
+ * only if its snapshot is the cache's (quota_cache_fill).
  *
  * The scan: per-recipient and per-send counters that overlap the current
  * hour fill its filter (complete), and the latest end of any window seen
@@ -87,8 +88,8 @@ int	quota_cache_lookup(struct quota_cache *qc, int current,
  * what a lookup (or put) of k will read.
  * Prefetching every key before looking any up overlaps the cache misses.
  */
-void	quota_cache_prefetch(struct quota_cache *qc, const struct quota_key *k,
-	    int64_t now);
+void	quota_cache_prefetch(struct quota_cache *qc,
+	    const struct quota_key *k, int64_t now);
 void	quota_cache_end(struct quota_cache *qc);
 
 /*
@@ -101,8 +102,8 @@ void	quota_cache_fill(struct quota_cache *qc, uint64_t txnid,
 
 /*
  * A commit of ours with id txnid (every request of it calls this, in
- * commit order; 0: the transaction changed nothing), at now. Then quota_cache_put() for each counter the
- * request wrote (c as stored) and quota_cache_drop() for each it changed
+ * commit order; 0: the transaction changed nothing), at now. Then
+ * quota_cache_put() for each counter the request wrote (c as stored) and quota_cache_drop() for each it changed
  * without saying how, then quota_cache_commit_end().
  */
 void	quota_cache_commit_begin(struct quota_cache *qc, uint64_t txnid,

@@ -38,12 +38,12 @@
  *
  * The leader then marks each request done with its own outcome and wakes
  * exactly those callers, and the first caller still queued leads the
- * next batch (util/group.h). A failed batch fails
- * every record in it: none is in the file, unless the cut back failed,
- * and then the records whose whole line is in the file are reported
- * written (they chain correctly) and the others fail. Either way no
- * record is reported written that is not in the file, and the head never
- * names a record that is not. Each caller unseals its own record.
+ * next batch (util/group.h). A failed batch fails every record in it:
+ * none is in the file, unless the cut back failed, and then the records
+ * whose whole line is in the file are reported written (they chain
+ * correctly) and the others fail. Either way no record is reported
+ * written that is not in the file, and the head never names a record
+ * that is not. Each caller unseals its own record.
  *
  * A partial last line (power cut or disk full with truncation impossible)
  * is never extended: the next record is written after a "\n", so the
@@ -642,7 +642,8 @@ ev_append_locked(struct evidence *ev, struct ev_req *batch,
 	}
 	if (ev_write(ev, iov, iovcnt, *n, oldsize, kept, err, errlen) < 0) {
 		/* The records that are whole in the file chain on. */
-		for (end = (size_t)need_nl, q = batch; q != NULL; q = ev_next(q))
+		for (end = (size_t)need_nl, q = batch; q != NULL;
+		    q = ev_next(q))
 			if ((end += q->r->sb.len) <= *kept) {
 				q->rc = 0;
 				/* ...,"hash":"<hash>"}\n */
