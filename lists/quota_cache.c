@@ -186,11 +186,18 @@ qfiltered(enum quota_kind kind, size_t tlen)
 
 /* ---- the scan ---- */
 
+/*
+ * A scan reads the table into a filter of its own (scratch) for hour w,
+ * holding no lock of the cache: it opens a read transaction, which takes
+ * the database's lock, and the charges take the cache's lock inside
+ * their write transactions; taking them the other way round could stall
+ * a map resize (lock order: database, then cache). qscan_install() then
+ * puts the result in place under the cache's exclusive lock.
+ */
 struct qscan {
-	struct quota_cache *qc;
-	struct qfilter	*now_f;
-	int64_t		 w;		/* the current hour */
-	int64_t		 maxend;
+	struct bloom	 bl;		/* the keys overlapping hour w */
+	int64_t		 w;
+	int64_t		 maxend;	/* latest window end seen */
 };
 
 static int
@@ -205,59 +212,86 @@ qscan_cb(const uint8_t *key, size_t klen, const struct quota_counter *c,
 	if (!qfiltered(kind, tlen))
 		return 0;
 	if (c == NULL) {	/* corrupt: LMDB must be asked, and says so */
-		bloom_add(&sc->now_f->bl, hash64(key, klen, 0));
+		bloom_add(&sc->bl, hash64(key, klen, 0));
 		return 0;
 	}
 	if (c->end > sc->w && c->start < sc->w + QCACHE_HOUR)
-		bloom_add(&sc->now_f->bl, hash64(key, klen, 0));
+		bloom_add(&sc->bl, hash64(key, klen, 0));
 	if (c->end > sc->maxend)
 		sc->maxend = c->end;
 	return 0;
 }
 
-/*
- * Rebuild the current hour's filter from the table as it is (no commit
- * of ours can be applied meanwhile: at start nothing runs yet, and on a
- * gap the caller is the group commit's leader, holding the lock). The
- * table's windows tell from when on later hours start complete; a filter
- * already made for a later hour stays incomplete unless it starts there.
- * 0, or -1 with err (every filter then stays incomplete).
- */
+/* Hour w's keys from the table as db has it now: 0, or -1 with err. */
 static int
-qcache_scan(struct quota_cache *qc, int64_t now, char *err, size_t errlen)
+qscan_collect(struct db *db, int64_t w, struct qscan *sc, char *err,
+    size_t errlen)
 {
-	struct qscan sc = { qc, NULL, hour_of(now), INT64_MIN };
 	struct db_txn *rt;
 	int rc;
 
-	for (int i = 0; i < QCACHE_FILTERS; i++)
-		qc->filter[i].complete = 0;
-	if ((sc.now_f = qfilter_for(qc, sc.w, 1)) == NULL) {
-		/*
-		 * now is older than every filter kept (a charge whose clock
-		 * was read before the hour turned, a clock stepped back):
-		 * rebuild the newest hour's instead.
-		 */
-		sc.now_f = &qc->filter[0];
-		for (int i = 1; i < QCACHE_FILTERS; i++)
-			if (qc->filter[i].start > sc.now_f->start)
-				sc.now_f = &qc->filter[i];
-		sc.w = sc.now_f->start;
-	}
-	bloom_clear(&sc.now_f->bl);
-	if ((rt = db_read_begin(qc->db, err, errlen)) == NULL)
+	sc->w = w;
+	sc->maxend = INT64_MIN;
+	bloom_init(&sc->bl, QCACHE_FILTER_KEYS);
+	if ((rt = db_read_begin(db, err, errlen)) == NULL) {
+		bloom_free(&sc->bl);
 		return -1;
-	rc = quota_db_scan(rt, qscan_cb, &sc);
+	}
+	rc = quota_db_scan(rt, qscan_cb, sc);
 	if (rc < 0)
 		snprintf(err, errlen, "%s", db_txn_error(rt));
 	db_read_end(rt);
 	if (rc < 0)
-		return -1;
-	sc.now_f->complete = 1;
-	qc->complete_from = sc.maxend > sc.w + QCACHE_HOUR ? sc.maxend :
-	    sc.w + QCACHE_HOUR;
+		bloom_free(&sc->bl);
+	return rc < 0 ? -1 : 0;
+}
+
+/*
+ * Under the exclusive lock: the hour a scan should fill, now's, or if
+ * now is older than every filter kept (a charge whose clock was read
+ * before the hour turned, a clock stepped back) the newest one's.
+ */
+static int64_t
+qscan_hour(struct quota_cache *qc, int64_t now)
+{
+	struct qfilter *f;
+
+	if (qfilter_for(qc, hour_of(now), 1) != NULL)
+		return hour_of(now);
+	f = &qc->filter[0];
+	for (int i = 1; i < QCACHE_FILTERS; i++)
+		if (qc->filter[i].start > f->start)
+			f = &qc->filter[i];
+	return f->start;
+}
+
+/*
+ * Under the exclusive lock: the scan becomes hour sc->w's filter, which
+ * is complete; the table's windows tell from when on later hours start
+ * complete (a filter already made for a later hour stays incomplete
+ * unless it starts there); earlier hours stay incomplete. 0, or -1 if
+ * the hour is no longer kept (every filter then stays incomplete).
+ */
+static int
+qscan_install(struct quota_cache *qc, struct qscan *sc)
+{
+	struct qfilter *f = qfilter_for(qc, sc->w, 1);
+	struct bloom old;
+
 	for (int i = 0; i < QCACHE_FILTERS; i++)
-		if (&qc->filter[i] != sc.now_f &&
+		qc->filter[i].complete = 0;
+	if (f == NULL) {
+		bloom_free(&sc->bl);
+		return -1;
+	}
+	old = f->bl;
+	f->bl = sc->bl;
+	bloom_free(&old);
+	f->complete = 1;
+	qc->complete_from = sc->maxend > sc->w + QCACHE_HOUR ? sc->maxend :
+	    sc->w + QCACHE_HOUR;
+	for (int i = 0; i < QCACHE_FILTERS; i++)
+		if (&qc->filter[i] != f &&
 		    qc->filter[i].start != QCACHE_NO_WINDOW &&
 		    qc->filter[i].start >= qc->complete_from)
 			qc->filter[i].complete = 1;
@@ -270,6 +304,7 @@ quota_cache_new(struct db *db, int64_t now, char *err, size_t errlen)
 {
 	struct quota_cache *qc = xcalloc(1, sizeof(*qc));
 	pthread_rwlockattr_t ra;
+	struct qscan sc;
 
 	qc->db = db;
 	/* Commits must not wait behind a stream of lookups. */
@@ -284,7 +319,8 @@ quota_cache_new(struct db *db, int64_t now, char *err, size_t errlen)
 	}
 	qc->complete_from = INT64_MAX;	/* nothing complete until scanned */
 	qc->known = db_last_txnid(db);	/* before: a later commit is a gap */
-	if (qcache_scan(qc, now, err, errlen) < 0) {
+	if (qscan_collect(db, qscan_hour(qc, now), &sc, err, errlen) < 0 ||
+	    qscan_install(qc, &sc) < 0) {
 		quota_cache_free(qc);
 		return NULL;
 	}
@@ -427,29 +463,48 @@ quota_cache_commit_begin(struct quota_cache *qc, uint64_t txnid,
     int64_t now)
 {
 	char err[512];
-	int64_t from;
+	struct qscan sc;
+	int64_t from, w;
+	int gap, scanned;
 
 	if (qc == NULL)
 		return;
+	/*
+	 * Only the group commit's leader calls this, one commit at a time
+	 * (every write of the counters goes through it): known cannot move
+	 * between this look and the exclusive lock below.
+	 */
+	pthread_rwlock_wrlock(&qc->lk);
+	gap = txnid != 0 && txnid != qc->known && txnid != qc->known + 1;
+	w = gap ? qscan_hour(qc, now) : 0;
+	pthread_rwlock_unlock(&qc->lk);
+	/*
+	 * Another process committed since (aupctl quota reset, a second
+	 * daemon): what it changed is unknown. Values go, to be read
+	 * again; the current hour's filter is rebuilt from the table
+	 * (aupctl's changes are rare; a scan of a million counters takes a
+	 * fraction of a second, during which lookups read LMDB). If that
+	 * fails, filters are complete again only for hours the other
+	 * process cannot have written into (an hour's margin for its
+	 * clock).
+	 */
+	scanned = gap && qscan_collect(qc->db, w, &sc, err, sizeof(err)) == 0;
 	pthread_rwlock_wrlock(&qc->lk);
 	if (txnid == 0)
 		return;		/* nothing was committed: known stays */
-	if (txnid != qc->known && txnid != qc->known + 1) {
-		/*
-		 * Another process committed since (aupctl quota reset, a
-		 * second daemon): what it changed is unknown. Values go, to
-		 * be read again; the current hour's filter is rebuilt from
-		 * the table (aupctl's changes are rare; a scan of a million
-		 * counters takes a fraction of a second). If that fails,
-		 * filters are complete again only for hours the other
-		 * process cannot have written into (an hour's margin for
-		 * its clock).
-		 */
+	if (gap) {
 		qvalue_clear(qc);
-		if (qcache_scan(qc, now, err, sizeof(err)) < 0) {
+		if (scanned && qscan_install(qc, &sc) < 0) {
+			snprintf(err, sizeof(err), "hour %lld no longer kept",
+			    (long long)w);
+			scanned = 0;
+		}
+		if (!scanned) {
 			log_msg(LOG_ERR, NULL, "quota: counters cache not "
 			    "rebuilt (counters are read from the database "
 			    "until the next hour): %s", err);
+			for (int i = 0; i < QCACHE_FILTERS; i++)
+				qc->filter[i].complete = 0;
 			from = hour_of(now) + 2 * QCACHE_HOUR;
 			if (from > qc->complete_from)
 				qc->complete_from = from;

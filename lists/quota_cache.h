@@ -46,7 +46,9 @@
  * which only costs LMDB reads) plus the value table.
  * Ownership: the cache owns its tables; db is borrowed.
  * Threads: all calls are thread-safe (one read-write lock: lookups share
- * it, commit_begin holds it exclusively until commit_end).
+ * it, commit_begin holds it exclusively until commit_end). Lock order:
+ * the database's (any transaction) before the cache's; a rescan reads
+ * the table holding no lock of the cache, so none is taken the other way.
  * Errors: quota_cache_new() fails only if the scan fails (err set).
  */
 #ifndef AUP_QUOTA_CACHE_H
