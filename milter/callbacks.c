@@ -51,9 +51,21 @@ milter_apply(SMFICTX *ctx, struct session *s, const struct verdict *v,
     sfsistat pass)
 {
 	if (v->kind == VERDICT_CONTINUE) {
-		/* Only EOM fills hdr_name; smfi_addheader is valid only there. */
-		if (v->hdr_name[0] != '\0' && smfi_addheader(ctx,
-		    (char *)v->hdr_name, (char *)v->hdr_value) != MI_SUCCESS)
+		/*
+		 * Only EOM fills hdr_name; the header calls are valid only
+		 * there. The client's copies go first, the last first, so
+		 * the indexes of the others stay as counted.
+		 */
+		for (int i = v->hdr_strip; i >= 1 && v->hdr_name[0] != '\0';
+		    i--)
+			if (smfi_chgheader(ctx, (char *)v->hdr_name, i,
+			    NULL) != MI_SUCCESS)
+				log_msg(LOG_WARNING, session_log_id(s), "could "
+				    "not remove the client's %s header",
+				    v->hdr_name);
+		if (v->hdr_name[0] != '\0' && v->hdr_value[0] != '\0' &&
+		    smfi_addheader(ctx, (char *)v->hdr_name,
+		    (char *)v->hdr_value) != MI_SUCCESS)
 			log_msg(LOG_WARNING, session_log_id(s), "could not "
 			    "add the %s header", v->hdr_name);
 		return pass;
@@ -87,7 +99,8 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	config_unref(cfg);
 	cb_noreply_hdr = (f1 & SMFIP_NR_HDR) != 0;
 	cb_noreply_body = (f1 & SMFIP_NR_BODY) != 0;
-	*pf0 = f0 & SMFIF_ADDHDRS;	/* actions: the feedback token header */
+	/* Actions: the feedback token header, and removing forged ones. */
+	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS);
 	*pf1 = want & f1;
 	*pf2 = 0;
 	*pf3 = 0;
@@ -220,7 +233,7 @@ callbacks_describe(struct smfiDesc *d)
 	memset(d, 0, sizeof(*d));
 	d->xxfi_name = "aup-milter";
 	d->xxfi_version = SMFI_VERSION;
-	d->xxfi_flags = SMFIF_ADDHDRS;	/* the feedback token header */
+	d->xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS;	/* feedback header */
 	d->xxfi_connect = cb_connect;
 	d->xxfi_helo = cb_helo;
 	d->xxfi_envfrom = cb_envfrom;

@@ -47,12 +47,16 @@ struct verdict {
 	char	xcode[8];		/* "5.7.1" */
 	char	text[VERDICT_TEXT_MAX];	/* one line, no CR/LF, no '%' games */
 	/*
-	 * A header for the MTA to add when the message is accepted (kind
-	 * VERDICT_CONTINUE at end of message): the feedback token. Empty
-	 * hdr_name: none. The milter adds it with smfi_addheader.
+	 * When the message is accepted (kind VERDICT_CONTINUE at end of
+	 * message): the feedback token header. The milter first removes the
+	 * hdr_strip copies of hdr_name the message already has (a client's
+	 * forgeries; smfi_chgheader, last first), then adds hdr_name:
+	 * hdr_value if the value is not empty (smfi_addheader). Empty
+	 * hdr_name: neither.
 	 */
 	char	hdr_name[VERDICT_HDR_NAME_MAX];
 	char	hdr_value[VERDICT_HDR_VALUE_MAX];
+	int	hdr_strip;
 };
 
 /*

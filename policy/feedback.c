@@ -128,12 +128,18 @@ feedback_stamp(struct session *s, struct verdict *v)
 	char token[COMPLAINT_TOKEN_LEN + 1];
 	const char *name;
 
+	/* Unattributed (inbound) mail is not ours to stamp or clean. */
 	if (t == NULL || t->attr.by == ATTRIB_NONE ||
 	    (name = config_feedback_header(t->cfg)) == NULL)
 		return;
+	strcopy(v->hdr_name, sizeof(v->hdr_name), name);
+	/* A customer's copy could send complaints to another customer. */
+	if ((v->hdr_strip = t->nfeedback) > 0)
+		log_msg(LOG_NOTICE, s->logid, "ref=%s removing %d %s header%s "
+		    "the client sent", t->ref, t->nfeedback, name,
+		    t->nfeedback > 1 ? "s" : "");
 	if ((hk = feedback_key(s)) == NULL)
 		return;
 	complaint_db_token_keyed(hk, t->cust.id, token);
-	strcopy(v->hdr_name, sizeof(v->hdr_name), name);
 	strcopy2(v->hdr_value, sizeof(v->hdr_value), t->ref, ':', token);
 }

@@ -75,6 +75,7 @@ verdict_clear(struct verdict *v)
 	v->text[0] = '\0';
 	v->hdr_name[0] = '\0';
 	v->hdr_value[0] = '\0';
+	v->hdr_strip = 0;
 }
 
 static void
@@ -468,6 +469,7 @@ void
 session_header(struct session *s, const char *name, const char *value)
 {
 	struct txn *t = s->txn;
+	const char *fb;
 
 	if (t == NULL)
 		return;
@@ -479,6 +481,9 @@ session_header(struct session *s, const char *name, const char *value)
 		txn_keep_header(&t->message_id, value);
 	else if (strcasecmp(name, "Subject") == 0)
 		txn_keep_header(&t->subject, value);
+	else if ((fb = config_feedback_header(t->cfg)) != NULL &&
+	    strcasecmp(name, fb) == 0)
+		t->nfeedback++;	/* the client's: removed at end of message */
 	rule_header_collect(s, name, value);	/* header_from, trace, dkim */
 }
 

@@ -55,6 +55,8 @@ struct txn {
 	char		*message_id;
 	char		*subject;
 	int		 nfrom;			/* From headers seen */
+	int		 nfeedback;		/* the client's FeedbackHeader
+						   copies (forged) */
 	size_t		 size;			/* header and body bytes */
 	struct quota_txn *quota;		/* reservations (rule_quota.c) */
 	/* rule_sender.c: the return address, SPF and their DNS */
@@ -168,8 +170,9 @@ int	rule_optout_rcpt(struct session *s, const char *mailbox,
 /*
  * feedback.c: the token header of accepted attributed mail. feedback_stamp
  * fills v->hdr_name/hdr_value at end of message (nothing when the
- * transaction is unattributed, FeedbackHeader is none, or the secret
- * cannot be read).
+ * transaction is unattributed or FeedbackHeader is none; no value when
+ * the secret cannot be read), and in v->hdr_strip the copies the client
+ * sent, to be removed: only the MTA's is believed.
  */
 struct feedback *feedback_new(void);
 void	feedback_free(struct feedback *fb);	/* NULL is a no-op */

@@ -11,7 +11,7 @@
 . "$(dirname "$0")/dns.sh"
 
 e2e_init
-plan 42
+plan 46
 
 e2e_sink_start
 e2e_sasl_start
@@ -62,6 +62,21 @@ tok_beta=${tok_beta##*:}
 [ -n "$tok_beta" ] && [ "$tok_beta" != "$tok_acme" ]
 ok $? "each customer has its own token ($tok_acme, $tok_beta)"
 unlike "$hdr" 'acme' "the token does not reveal the customer's name"
+# A customer's own X-AUP-Feedback headers would point complaints at
+# another customer's token: only the one the milter adds is delivered.
+sink_clear
+acme --to victim2@remote.example --header 'Message-Id: <forged@acme.example>' \
+    --add-header "X-AUP-Feedback: 0123456789ab:$tok_beta" \
+    --add-header 'x-aup-feedback: ffffffffffff:00000000000000000000'
+like "$(smtp_data_reply)" '^250 ' "a message with two forged feedback headers is accepted"
+qid=$(smtp_queue_id); wait_sink_qid "$qid"
+f=$(sink_files "$qid" | head -n 1)
+ref=$(field "$(aupctl_run evidence search --message-id '<forged@acme.example>')" ref)
+is "$(grep -ci '^X-AUP-Feedback:' "$f")" 1 "one feedback header is delivered"
+like "$(grep -i '^X-AUP-Feedback:' "$f" | tr -d '\r')" \
+    "^X-AUP-Feedback: $ref:$tok_acme\$" "and it is the milter's, with acme's token"
+grep -q "ref=$ref removing 2 X-AUP-Feedback headers the client sent" "$MILTER_LOG"
+ok $? "the removal is logged with the message's reference"
 sink_clear
 smtp_send --local-interface 127.0.0.3 --from x@stranger.example \
     --to user@example.net --header 'Message-Id: <in-1@stranger.example>'
