@@ -1,5 +1,7 @@
 /*
  * rule_quota - the quota rules: rate, bomb, msg_size, per-send rcpt_cap
+ * (MAIL, RCPT and the end of a transaction; the charge at end of message
+ * is rule_quota_eom.c's, the shared types rule_quota_priv.h's)
  *
  * See quota.h for the design (charge at end of message in one shared
  * write transaction; reservations at RCPT in the pending table). A rule
@@ -29,64 +31,13 @@
 #include "log.h"
 #include "quota.h"
 #include "reply.h"
-#include "sha256.h"
+#include "rule_quota_priv.h"
 #include "txn.h"
 #include "window.h"
 #include "xalloc.h"
 
-#define QSCOPE_MAX	2	/* the customer, and the login with a plan */
-
 _Static_assert(WINDOW_SEND_SECS <= QCACHE_HOUR,
     "a per-send window must fit the quota cache's hour filters");
-#define QCAND_MAX	(3 * QSCOPE_MAX)
-
-struct qscope {
-	enum quota_scope scope;
-	char		 id[256];	/* customer id or login */
-	struct plan	 plan;
-};
-
-/* The key last: qitem_copy() copies what is used of it, not 480 bytes. */
-struct qitem {
-	enum quota_kind	 kind;
-	int		 sc;		/* index into quota_txn.sc */
-	uint64_t	 n;
-	uint64_t	 limit;
-	int		 enforce;	/* rule not in log mode */
-	int64_t		 start, end;	/* window for a charge */
-	struct quota_counter cur;	/* read by the charge's check */
-	int		 known;		/* cur came from the cache */
-	uint64_t	 old, now;	/* counts before/after the charge */
-	int64_t		 cstart, cend;	/* the window actually charged */
-	int		 over;		/* over the limit (log mode) */
-	struct quota_key key;
-};
-
-#define QITEM_USED(it)	(offsetof(struct qitem, key.buf) + (it)->key.len)
-
-/*
- * A session's items are copied a few times per message; copying only
- * their used bytes keeps the memory each session touches small (with
- * many sessions on one core, what does not fit the cache is read again).
- */
-static void
-qitem_copy(struct qitem *dst, const struct qitem *src)
-{
-	memcpy(dst, src, QITEM_USED(src));
-}
-
-struct quota_txn {
-	struct quota	*q;
-	struct quota_part *part;	/* of the pending table: t->cust's */
-	struct qscope	 sc[QSCOPE_MAX];
-	int		 nsc;
-	struct qitem	*items;		/* reserved in the pending table */
-	size_t		 nitems, items_cap;
-	int		 msg_reserved;
-	uint64_t	 nrcpts;	/* distinct recipients reserved */
-	struct qitem	*charged;	/* committed by rule_quota_eom */
-	size_t		 ncharged;
-};
 
 static const enum plan_key kind_limit[] = {
 	[QUOTA_MSGS_HOUR] = PLAN_MSGS_PER_HOUR,
@@ -95,21 +46,21 @@ static const enum plan_key kind_limit[] = {
 	[QUOTA_SEND] = PLAN_MAX_RCPTS_PER_MSG,
 };
 
-static enum rule_id
+enum rule_id
 kind_rule(enum quota_kind k)
 {
 	return k == QUOTA_RCPT_HOUR ? RULE_BOMB : k == QUOTA_SEND ?
 	    RULE_RCPT_CAP : RULE_RATE;
 }
 
-static const char *
+const char *
 scope_word(enum quota_scope sc)
 {
 	return sc == QUOTA_LOGIN ? "login" : "customer";
 }
 
-/* Take it's window at now and clear what a check and charge fill in. */
-static void
+/* Take its window at now and clear what a check and charge fill in. */
+void
 qitem_window(struct qitem *it, int64_t now)
 {
 	if (it->kind == QUOTA_SEND) {
@@ -134,7 +85,7 @@ qitem_window(struct qitem *it, int64_t now)
  * (Field by field: zeroing the whole item, key buffer and all, cost more
  * than the rest of the function.)
  */
-static int
+int
 qitem_make(struct quota_txn *qt, struct txn *t, struct qitem *it, int i,
     enum quota_kind kind, const char *tail, uint64_t n, int64_t now)
 {
@@ -154,7 +105,7 @@ qitem_make(struct quota_txn *qt, struct txn *t, struct qitem *it, int i,
 }
 
 /* The reply (or the logged violation) for item it over its limit. */
-static int
+int
 qitem_violation(struct txn *t, const struct quota_txn *qt,
     const struct qitem *it, const char *rcpt, struct verdict *v)
 {
@@ -190,7 +141,7 @@ qitem_violation(struct txn *t, const struct quota_txn *qt,
 }
 
 /* A database failure: per DatabaseFailure, refuse (1) or go on (0). */
-static int
+int
 quota_db_failed(struct session *s, struct verdict *v, const char *what,
     const char *err)
 {
@@ -291,7 +242,7 @@ quota_size_param(const char *const *args, uint64_t *size)
 }
 
 /* msg_size against every scope's plan; 1 refused. */
-static int
+int
 quota_size_check(struct txn *t, const struct quota_txn *qt, uint64_t size,
     struct verdict *v)
 {
@@ -523,231 +474,6 @@ rule_quota_rcpt(struct session *s, const char *rcpt, const char *norm,
 	return -1;
 }
 
-/* ---- end of message ---- */
-
-struct quota_charge {
-	struct quota	*q;
-	struct qitem	*items;
-	struct qitem	**order;	/* the items in key order */
-	size_t		 n;
-	int64_t		 now;
-	long		 over;		/* out: enforced item over, or -1 */
-};
-
-/* qsort: quota items by key (bytes, then length). */
-static int
-qitem_key_cmp(const void *a, const void *b)
-{
-	const struct quota_key *x = &(*(struct qitem *const *)a)->key;
-	const struct quota_key *y = &(*(struct qitem *const *)b)->key;
-	int c = memcmp(x->buf, y->buf, x->len < y->len ? x->len : y->len);
-
-	if (c != 0)
-		return c;
-	return x->len < y->len ? -1 : x->len > y->len;
-}
-
-/*
- * Check every item against the committed counts, then charge them all.
- * While the transaction has written nothing (the first of its batch to
- * write) it sees the last commit, which the cache knows when it is
- * current: counts come from there where it can tell.
- */
-static int
-quota_charge_txn(struct db_txn *txn, void *arg)
-{
-	struct quota_charge *ch = arg;
-	struct quota_cache *qc = quota_counters_cache(ch->q);
-	struct quota_counter c;
-
-	ch->over = -1;
-	if (!db_txn_dirty(txn)) {
-		int cur = quota_cache_begin(qc, ch->now);
-
-		for (size_t i = 0; i < ch->n && cur; i++)
-			quota_cache_prefetch(qc, &ch->items[i].key, ch->now);
-		for (size_t i = 0; i < ch->n; i++)
-			ch->items[i].known = quota_cache_lookup(qc, cur,
-			    &ch->items[i].key, ch->now, &ch->items[i].cur);
-		quota_cache_end(qc);
-	} else
-		for (size_t i = 0; i < ch->n; i++)
-			ch->items[i].known = 0;
-	for (size_t i = 0; i < ch->n; i++) {
-		struct qitem *it = &ch->items[i];
-
-		if (!it->known &&
-		    quota_db_get(txn, &it->key, ch->now, &it->cur) < 0)
-			return -1;
-		it->old = it->cur.count;
-		it->over = it->old + it->n > it->limit ||
-		    it->old + it->n < it->old;
-		if (it->over && it->enforce) {
-			ch->over = (long)i;
-			return 0;	/* nothing written: nothing charged */
-		}
-	}
-	/*
-	 * Written in key order: a customer's counters lie together in the
-	 * table, and a write that lands on the page of the one before skips
-	 * the descent from the root (db_put).
-	 */
-	for (size_t i = 0; i < ch->n; i++)
-		ch->order[i] = &ch->items[i];
-	qsort(ch->order, ch->n, sizeof(*ch->order), qitem_key_cmp);
-	for (size_t i = 0; i < ch->n; i++) {
-		struct qitem *it = ch->order[i];
-
-		if (quota_db_charge(txn, &it->key, &it->cur, it->n, it->start,
-		    it->end, &c) < 0)
-			return -1;
-		it->now = c.count;
-		it->cstart = c.start;
-		it->cend = c.end;
-	}
-	return 0;
-}
-
-/* Committed: what the charge wrote, into the cache. */
-static void
-quota_charge_committed(void *arg, uint64_t txnid)
-{
-	struct quota_charge *ch = arg;
-	struct quota_cache *qc = quota_counters_cache(ch->q);
-
-	quota_cache_commit_begin(qc, txnid, ch->now);
-	for (size_t i = 0; ch->over < 0 && i < ch->n; i++)
-		quota_cache_prefetch(qc, &ch->items[i].key, ch->now);
-	for (size_t i = 0; ch->over < 0 && i < ch->n; i++) {
-		struct quota_counter c = { ch->items[i].now,
-		    ch->items[i].cstart, ch->items[i].cend };
-
-		quota_cache_put(qc, &ch->items[i].key, &c);
-	}
-	quota_cache_commit_end(qc);
-}
-
-/* The reserved items, re-windowed at now, plus the per-send counters. */
-static size_t
-quota_charge_list(struct txn *t, struct quota_txn *qt, int64_t now,
-    struct qitem **out)
-{
-	struct qitem *v = xmalloc((qt->nitems + QSCOPE_MAX) * sizeof(*v));
-	char hash[SHA256_HEX_LEN + 1];
-	size_t n = 0;
-
-	/* One item per counter already (quota_reserve merges). */
-	for (size_t i = 0; i < qt->nitems; i++) {
-		qitem_copy(&v[n], &qt->items[i]);
-		qitem_window(&v[n++], now);
-	}
-	if (t->message_id != NULL && *t->message_id != '\0') {
-		sha256_hex(t->message_id, strlen(t->message_id), hash);
-		hash[32] = '\0';
-		for (int i = 0; i < qt->nsc; i++)
-			if (qitem_make(qt, t, &v[n], i, QUOTA_SEND, hash,
-			    qt->nrcpts, now) == 0)
-				n++;
-	}
-	*out = v;
-	return n;
-}
-
-/* Recipient of a QUOTA_RCPT_HOUR item, from its key tail. */
-static const char *
-qitem_rcpt(const struct qitem *it, char *buf, size_t len)
-{
-	const uint8_t *nul = memchr(it->key.buf + 1, '\0', it->key.len - 1);
-	size_t off = (size_t)(nul - it->key.buf) + 2;
-
-	snprintf(buf, len, "%.*s", (int)(it->key.len - off),
-	    (const char *)it->key.buf + off);
-	return buf;
-}
-
-/* A "warn" evidence record when a charge crosses warn_percent. */
-static void
-quota_warn(struct session *s, const struct quota_txn *qt,
-    const struct qitem *it)
-{
-	const struct qscope *sc = &qt->sc[it->sc];
-	uint64_t pct = sc->plan.lim[PLAN_WARN_PERCENT];
-	unsigned __int128 mark = (unsigned __int128)it->limit * pct;
-	char err[512], when[32];
-	struct evrec r;
-
-	if ((it->kind != QUOTA_MSGS_HOUR && it->kind != QUOTA_RCPTS_DAY) ||
-	    pct == 0 || it->limit == 0 ||
-	    (unsigned __int128)it->old * 100 >= mark ||
-	    (unsigned __int128)it->now * 100 < mark)
-		return;
-	evrec_begin(&r, "warn", s->txn->ref);
-	evrec_str(&r, "customer", s->txn->cust.id);
-	evrec_str(&r, "login", sc->scope == QUOTA_LOGIN ? sc->id : NULL);
-	evrec_str(&r, "rule", "rate");
-	evrec_str(&r, "counter", quota_kind_name(it->kind));
-	evrec_int(&r, "value", (long long)it->now);
-	evrec_int(&r, "limit", (long long)it->limit);
-	evrec_int(&r, "warn_percent", (long long)pct);
-	evrec_str(&r, "plan", sc->plan.name);
-	evrec_str(&r, "resets", window_time_text(it->end, when,
-	    sizeof(when)));
-	if (evidence_append(s->eng->ev, &r, err, sizeof(err)) < 0)
-		log_msg(LOG_ERR, s->logid, "evidence: warn record not "
-		    "written: %s", err);
-	log_msg(LOG_NOTICE, s->logid, "ref=%s warn %s %s %s=%" PRIu64 "/%"
-	    PRIu64 " (%" PRIu64 "%%)", s->txn->ref, scope_word(sc->scope),
-	    sc->id, quota_kind_name(it->kind), it->now, it->limit, pct);
-	evrec_free(&r);
-}
-
-int
-rule_quota_eom(struct session *s, struct verdict *v)
-{
-	struct txn *t = s->txn;
-	struct quota_txn *qt = t != NULL ? t->quota : NULL;
-	struct quota_charge ch;
-	char err[512], rcpt[QUOTA_KEY_MAX];
-	int refused = -1, rc;
-
-	if (qt == NULL || t->db_failed_open)
-		return -1;
-	if (quota_size_check(t, qt, t->size, v))
-		return RULE_MSG_SIZE;
-	if (qt->nrcpts == 0)
-		return -1;	/* nothing reserved, nothing to charge */
-	ch.q = qt->q;
-	ch.now = (int64_t)time(NULL);
-	ch.n = quota_charge_list(t, qt, ch.now, &ch.items);
-	ch.order = xmalloc(ch.n * sizeof(*ch.order) + 1);
-	rc = quota_write(qt->q, quota_charge_txn, quota_charge_committed, &ch,
-	    err, sizeof(err));
-	free(ch.order);
-	if (rc < 0) {
-		free(ch.items);
-		return quota_db_failed(s, v, "charging the counters", err) ?
-		    RULE_RATE : -1;
-	}
-	for (size_t i = 0; i < ch.n && refused < 0; i++) {
-		const struct qitem *it = &ch.items[i];
-
-		if (!it->over || (ch.over >= 0 && (size_t)ch.over != i))
-			continue;
-		if (qitem_violation(t, qt, it, it->kind == QUOTA_RCPT_HOUR ?
-		    qitem_rcpt(it, rcpt, sizeof(rcpt)) : NULL, v))
-			refused = (int)kind_rule(it->kind);
-	}
-	for (size_t i = 0; ch.over < 0 && i < ch.n; i++)
-		quota_warn(s, qt, &ch.items[i]);
-	if (ch.over < 0 && refused < 0) {	/* charged: kept for a refund */
-		qt->charged = ch.items;
-		qt->ncharged = ch.n;
-	} else
-		free(ch.items);
-	quota_maybe_reclaim(qt->q, ch.now, s->logid);
-	return refused;
-}
-
 void
 rule_quota_end(struct txn *t)
 {
@@ -764,58 +490,4 @@ rule_quota_end(struct txn *t)
 	free(qt->charged);
 	free(qt);
 	t->quota = NULL;
-}
-
-struct quota_refund {
-	struct quota		*q;
-	const struct qitem	*items;
-	size_t			 n;
-	int64_t			 now;
-};
-
-static int
-quota_refund_txn(struct db_txn *txn, void *arg)
-{
-	const struct quota_refund *rf = arg;
-
-	for (size_t i = 0; i < rf->n; i++)
-		if (quota_db_sub(txn, &rf->items[i].key, rf->items[i].n,
-		    rf->items[i].cstart, rf->items[i].cend) < 0)
-			return -1;
-	return 0;
-}
-
-/* Committed: the counters refunded are forgotten, then read again. */
-static void
-quota_refund_committed(void *arg, uint64_t txnid)
-{
-	const struct quota_refund *rf = arg;
-	struct quota_cache *qc = quota_counters_cache(rf->q);
-
-	quota_cache_commit_begin(qc, txnid, rf->now);
-	for (size_t i = 0; i < rf->n; i++)
-		quota_cache_drop(qc, &rf->items[i].key);
-	quota_cache_commit_end(qc);
-}
-
-void
-rule_quota_refund(struct session *s)
-{
-	struct quota_txn *qt = s->txn != NULL ? s->txn->quota : NULL;
-	struct quota_refund rf;
-	char err[512];
-
-	if (qt == NULL || qt->charged == NULL)
-		return;
-	rf.q = qt->q;
-	rf.items = qt->charged;
-	rf.n = qt->ncharged;
-	rf.now = (int64_t)time(NULL);
-	if (quota_write(qt->q, quota_refund_txn, quota_refund_committed, &rf,
-	    err, sizeof(err)) < 0)
-		log_msg(LOG_ERR, s->logid, "ref=%s quota refund failed, the "
-		    "tempfailed message stays charged: %s", s->txn->ref, err);
-	free(qt->charged);
-	qt->charged = NULL;
-	qt->ncharged = 0;
 }
