@@ -175,6 +175,12 @@ E2E_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 E2E_ROOT=$(cd "$E2E_LIB_DIR/../.." && pwd)
 # shellcheck source=tests/e2e/tap.sh
 . "$E2E_LIB_DIR/tap.sh"
+# The client side (smtp_send and the replies): smtp.sh; the private
+# Dovecot that authenticates for Postfix: sasl.sh.
+# shellcheck source=tests/e2e/smtp.sh
+. "$E2E_LIB_DIR/smtp.sh"
+# shellcheck source=tests/e2e/sasl.sh
+. "$E2E_LIB_DIR/sasl.sh"
 
 E2E_DIR=''
 E2E_HAVE_IPV6=0
@@ -511,77 +517,6 @@ wait_sink_qid() {
 	return 1
 }
 
-# ---------------------------------------------------------------- sasl
-
-e2e_sasl_start() {
-	local dc=$E2E_DIR/dovecot
-	command -v dovecot >/dev/null 2>&1 ||
-		_e2e_need_or_skip "dovecot not installed (apt-get install dovecot-core)"
-	mkdir -p "$dc/run" "$dc/state"
-	: >>"$dc/passwd"
-	chmod 0644 "$dc/passwd"
-	E2E_SASL_SOCKET=$dc/auth-postfix
-	# No protocols and no listeners: only the auth service runs.  base_dir,
-	# state_dir and logs are private, so the system Dovecot is untouched.
-	cat >"$dc/dovecot.conf" <<-EOF
-		instance_name = aup-e2e-$$
-		base_dir = $dc/run
-		state_dir = $dc/state
-		protocols =
-		ssl = no
-		log_path = $E2E_DIR/dovecot.log
-		info_log_path = $E2E_DIR/dovecot.log
-		disable_plaintext_auth = no
-		auth_mechanisms = plain login
-		auth_verbose = yes
-		auth_cache_size = 0
-		# no 2 s delay after a failed login, no growing per-IP penalty
-		# (all clients share 127.0.0.1, so one bad password slows the rest)
-		auth_failure_delay = 0
-		passdb {
-		  driver = passwd-file
-		  args = scheme=PLAIN username_format=%u $dc/passwd
-		}
-		userdb {
-		  driver = static
-		  args = uid=nobody gid=nogroup home=/nonexistent
-		}
-		service anvil {
-		  unix_listener anvil-auth-penalty {
-		    mode = 0
-		  }
-		}
-		service auth {
-		  unix_listener $E2E_SASL_SOCKET {
-		    mode = 0660
-		    user = postfix
-		    group = postfix
-		  }
-		}
-	EOF
-	dovecot -F -c "$dc/dovecot.conf" >"$E2E_DIR/dovecot.out" 2>&1 &
-	DOVECOT_PID=$!
-	if ! _e2e_wait_unix_pid "$E2E_SASL_SOCKET" "$DOVECOT_PID" 10; then
-		_e2e_bail "dovecot auth socket $E2E_SASL_SOCKET not ready" \
-			"$E2E_DIR/dovecot.out" "$E2E_DIR/dovecot.log"
-	fi
-}
-
-e2e_add_user() {
-	local login=$1 pass=$2 f=$E2E_DIR/dovecot/passwd tmp
-	case $login$pass in
-	*:* | *$'\n'*) bail "e2e_add_user: no ':' or newline in login/password" ;;
-	esac
-	tmp=$f.tmp.$$
-	{
-		awk -F: -v l="$login" '$1 != l' "$f"
-		printf '%s:{PLAIN}%s\n' "$login" "$pass"
-	} >"$tmp"
-	# rewrite in place: Dovecot notices the new mtime/size on next lookup
-	cat "$tmp" >"$f"
-	rm -f "$tmp"
-}
-
 # ---------------------------------------------------------------- postfix
 
 _e2e_postfix_write_conf() {
@@ -898,131 +833,4 @@ e2e_milter_reload() {
 
 aupctl_run() {
 	"$AUPCTL" -c "${MILTER_CONF:-$E2E_DIR/aup-milter.conf}" "$@"
-}
-
-# ---------------------------------------------------------------- smtp
-
-smtp_send() {
-	local from=sender@customer.test to=rcpt@example.net server=127.0.0.1
-	local port=$SMTPD_PORT log='' li='' helo=e2e-client.test body='' data=''
-	local auth='' authtype=PLAIN pipeline='' user pass
-	local -a hdrs=() extra=() args
-	while [ $# -gt 0 ]; do
-		case $1 in
-		--from) from=$2; shift 2 ;;
-		--to) to=$2; shift 2 ;;
-		--auth) auth=$2; shift 2 ;;
-		--auth-login) auth=$2 authtype=LOGIN; shift 2 ;;
-		--server) server=$2; shift 2 ;;
-		--port) port=$2; shift 2 ;;
-		--local-interface | --li) li=$2; shift 2 ;;
-		--helo | --ehlo) helo=$2; shift 2 ;;
-		--header) hdrs+=(--header "$2"); shift 2 ;;
-		--add-header) hdrs+=(--add-header "$2"); shift 2 ;;
-		--body) body=$2; shift 2 ;;
-		--data) data=$2; shift 2 ;;
-		--pipeline) pipeline=1; shift ;;
-		--log) log=$2; shift 2 ;;
-		--) shift; extra=("$@"); break ;;
-		*) bail "smtp_send: unknown option $1" ;;
-		esac
-	done
-	if [ -z "$log" ]; then
-		E2E_SMTP_SEQ=$((E2E_SMTP_SEQ + 1))
-		log=$E2E_DIR/smtp.$E2E_SMTP_SEQ.log
-	fi
-	args=(--server "$server" --port "$port" --from "$from" --to "$to"
-		--helo "$helo" --timeout 60)
-	[ -n "$li" ] && args+=(--local-interface "$li")
-	if [ -n "$auth" ]; then
-		user=${auth%%:*}
-		pass=${auth#*:}
-		args+=(--auth "$authtype" --auth-user "$user" --auth-password "$pass")
-	fi
-	[ -n "$pipeline" ] && args+=(--pipeline)
-	if [ -n "$data" ]; then
-		# --no-data-fixup sends the file as is, without the final dot,
-		# dot-stuffing or CRLF: do those here, on a copy
-		[ -r "$data" ] || bail "smtp_send: cannot read --data $data"
-		perl -0777 -pe 's/\r?\n/\r\n/g; $_ .= "\r\n" if length && !/\r\n\z/;
-			s/^\./../mg; $_ .= "."' "$data" >"$log.data"
-		args+=(--data "@$log.data" --no-data-fixup)
-	else
-		[ -n "$body" ] && args+=(--body "$body")
-		# swaks's To: header is the whole --to list; past 10 recipients
-		# use a short one (a later --header 'To: ...' still wins)
-		case $to in *,*,*,*,*,*,*,*,*,*,*)
-			args+=(--header 'To: undisclosed-recipients:;') ;;
-		esac
-		args+=("${hdrs[@]}")
-	fi
-	SMTP_LOG=$log
-	swaks "${args[@]}" "${extra[@]}" >"$log" 2>&1 </dev/null
-	SMTP_RC=$?
-	return "$SMTP_RC"
-}
-
-# smtp_replies [LOG]: "VERB<TAB>reply" for each server reply, in order.
-# Sent lines are queued and replies matched in FIFO order, which also holds
-# with PIPELINING; message content (after a 354) is not a command.
-smtp_replies() {
-	awk '
-		function emit() {
-			if (cur == "") return
-			verb = (qh < qt) ? q[qh++] : "?"
-			print verb "\t" cur
-			cur = ""
-		}
-		BEGIN { qh = 0; qt = 0; q[qt++] = "CONNECT"; indata = 0; authcont = 0; cur = "" }
-		# swaks prefixes: sent " -> " (" ~> " TLS, "**> " "*~> " error),
-		# received "<-  " ("<~  " TLS, "<** " "<~* " unexpected reply)
-		/^( ->| ~>|\*\*>|\*~>) / {
-			line = substr($0, 5)
-			sub(/\r$/, "", line)
-			if (indata) {
-				if (line == ".") { q[qt++] = "DOT"; indata = 0 }
-				next
-			}
-			split(line, w, " ")
-			v = toupper(w[1])
-			if (v == "") v = "?"
-			# an answer to a 334 challenge belongs to AUTH
-			if (authcont) { v = "AUTH"; authcont = 0 }
-			q[qt++] = v
-			next
-		}
-		/^(<- |<~ |<\*\*|<~\*) / {
-			line = substr($0, 5)
-			sub(/\r$/, "", line)
-			code = substr(line, 1, 3); sep = substr(line, 4, 1)
-			if (cur == "") {
-				cur = (sep == "-") ? code " " substr(line, 5) : line
-			} else {
-				cur = cur " " substr(line, 5)
-			}
-			if (sep != "-") {
-				last = (qh < qt) ? q[qh] : "?"
-				if (last == "DATA" && code == "354") indata = 1
-				if (last == "AUTH" && code == "334") authcont = 1
-				emit()
-			}
-		}
-	' "${1:-$SMTP_LOG}"
-}
-
-# _smtp_reply VERB [LOG]: replies to VERB, one per line
-_smtp_reply() {
-	smtp_replies "${2:-}" | awk -F '\t' -v v="$1" '$1 == v { print $2 }'
-}
-
-smtp_banner_reply() { _smtp_reply CONNECT "${1:-}" | head -n 1; }
-smtp_ehlo_reply() { _smtp_reply EHLO "${1:-}" | tail -n 1; }
-smtp_auth_reply() { _smtp_reply AUTH "${1:-}" | tail -n 1; }
-smtp_mail_reply() { _smtp_reply MAIL "${1:-}" | tail -n 1; }
-smtp_rcpt_replies() { _smtp_reply RCPT "${1:-}"; }
-smtp_data_cmd_reply() { _smtp_reply DATA "${1:-}" | tail -n 1; }
-smtp_data_reply() { _smtp_reply DOT "${1:-}" | tail -n 1; }
-
-smtp_queue_id() {
-	smtp_data_reply "${1:-}" | sed -n 's/.*queued as \([0-9A-Za-z]*\).*/\1/p'
 }
