@@ -115,7 +115,14 @@ dkimcheck_key_lookup(DKIM *dkim, DKIM_SIGINFO *sig, u_char *buf,
 			snprintf(f->name, sizeof(f->name), "%s", name);
 			snprintf(f->why, sizeof(f->why), "%s", a->why);
 		}
-		rc = DKIM_CBSTAT_TRYAGAIN;
+		/*
+		 * Not TRYAGAIN: libopendkim fetches keys in dkim_eoh, and
+		 * a TRYAGAIN there fails the whole handle, so no signature
+		 * of the message could be reported. As "not found" the
+		 * others are still verified, and dkimcheck_judge() turns
+		 * this one into a temperror from the failure kept above.
+		 */
+		rc = DKIM_CBSTAT_NOTFOUND;
 		break;
 	default:
 		rc = DKIM_CBSTAT_NOTFOUND;

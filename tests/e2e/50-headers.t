@@ -10,7 +10,7 @@
 . "$(dirname "$0")/dns.sh"
 
 e2e_init
-plan 46
+plan 53
 
 command -v openssl >/dev/null || bail "openssl not installed"
 key=$E2E_DIR/dkim.key
@@ -68,11 +68,12 @@ msg() {
 send() { smtp_send --auth alice@acme.example:alicepw --from a@acme.example \
     --to r@remote.example --data "$1"; }
 
-# dkim_sign FILE SELECTOR: print FILE with a DKIM-Signature (relaxed/
-# relaxed, rsa-sha256, d=acme.example) over from:to:subject:date:message-id
+# dkim_sign FILE SELECTOR [DOMAIN]: print FILE with a DKIM-Signature
+# (relaxed/relaxed, rsa-sha256, d=DOMAIN, default acme.example) over
+# from:to:subject:date:message-id
 dkim_sign() {
 	perl -MDigest::SHA=sha256_base64 -e '
-		my ($file, $sel, $key) = @ARGV;
+		my ($file, $sel, $key, $dom) = @ARGV;
 		local $/; open my $fh, "<", $file or die; my $m = <$fh>;
 		my ($head, $body) = split /\r\n\r\n/, $m, 2;
 		my $b = $body; $b =~ s/[ \t]+\r\n/\r\n/g; $b =~ s/[ \t]+/ /g;
@@ -86,7 +87,7 @@ dkim_sign() {
 		my $canon = sub { my ($n, $v) = @_; $v =~ s/\r\n//g;
 		    $v =~ s/[ \t]+/ /g; $v =~ s/^ | $//g; lc($n) . ":" . $v };
 		my @names = qw(from to subject date message-id);
-		my $sig = "v=1; a=rsa-sha256; c=relaxed/relaxed; d=acme.example; " .
+		my $sig = "v=1; a=rsa-sha256; c=relaxed/relaxed; d=$dom; " .
 		    "s=$sel; t=" . time() . "; h=" . join(":", @names) .
 		    "; bh=$bh; b=";
 		my $data = join("", map { $canon->($_, $h{$_}) . "\r\n" } @names) .
@@ -94,7 +95,8 @@ dkim_sign() {
 		open my $o, "|-", "openssl dgst -sha256 -sign $key -binary | base64 -w0 > $file.sig" or die;
 		print $o $data; close $o or die "openssl failed\n";
 		open my $s, "<", "$file.sig" or die; my $b64 = <$s>;
-		print "DKIM-Signature: $sig$b64\r\n$m";' "$1" "$2" "$key"
+		print "DKIM-Signature: $sig$b64\r\n$m";' "$1" "$2" "$key" \
+	    "${3:-acme.example}"
 }
 
 # --- header_from -----------------------------------------------------------
@@ -242,6 +244,37 @@ accepted=$((accepted + 1))
 rec=$(aupctl_run evidence search --message-id "<m$n@acme.example>")
 is "$(field "$rec" dkim.4.result)" pass "evidence: the fifth signature verified"
 is "$(field "$rec" dkim.5.result)" skipped "evidence: the sixth skipped (DKIMMaxSignatures)"
+
+# A key lookup that times out (slow.test is delegated to a server that
+# never answers, tests/e2e/dns.sh) for a domain of the customer's:
+# 451 4.4.3 within the DNS budget, or accepted with DNSFailure accept.
+prov customer domain add acme acme.slow.test
+msg 'From: Alice <alice@acme.example>'
+f=$MSG
+dkim_sign "$f" sel acme.slow.test >"$f.slow" || bail "signing failed"
+send "$f.slow"
+reply=$(smtp_data_reply)
+like "$reply" '^451 4\.4\.3 Cannot check the DKIM signature of acme\.slow\.test now: key lookup failed: .*; try again later \(rule dkim, ref [0-9a-f]{12}\)$' \
+    "a DKIM key lookup that times out: 451 4.4.3"
+rec=$(record "$(ref_of "$reply")")
+is "$(field "$rec" dkim.0.result)" temperror "evidence: dkim temperror"
+grep -q "ref=$(ref_of "$reply") rule=dkim dns=\"sel._domainkey.acme.slow.test: .*failed closed (tempfail)" "$MILTER_LOG"
+ok $? "the milter logs the lookup that failed and that it failed closed"
+e2e_milter_stop
+e2e_milter_start "$base_conf
+DNSFailure accept"
+send "$f.slow"
+like "$(smtp_data_reply)" '^250 ' "DNSFailure accept: the message whose key lookup times out is accepted"
+accepted=$((accepted + 1))
+rec=$(aupctl_run evidence search --message-id "<m$n@acme.example>" | tail -n 1)
+is "$(field "$rec" dkim.0.result)" temperror "and its evidence says temperror"
+dkim_sign "$f.slow" sel >"$f.both" || bail "signing failed"
+send "$f.both"
+like "$(smtp_data_reply)" '^250 ' "signed again by acme.example: accepted"
+accepted=$((accepted + 1))
+rec=$(aupctl_run evidence search --message-id "<m$n@acme.example>" | tail -n 1)
+is "$(field "$rec" dkim.0.result)/$(field "$rec" dkim.1.result)" pass/temperror \
+    "the other signature is still verified (a lookup timing out spoils only its own)"
 
 # --- log mode, and nothing refused reached the sink ------------------------
 wait_sink_count "$accepted" >/dev/null
