@@ -51,7 +51,7 @@ ctl_print_usage(FILE *fp)
 	    "  evidence search [--ref R] [--message-id M] [--ip A] [--rcpt R]\n"
 	    "                  [--customer C] [--since T] [--until T] "
 	    "[--file F]...\n"
-	    "  evidence verify [FILE...]\n"
+	    "  evidence verify [--anchor HASH] [FILE...]\n"
 	    "  optout add|remove [--customer ID] ADDR...\n"
 	    "  optout list|export [--customer ID]\n"
 	    "  optout import [--customer ID] [--skip-bad] FILE|-\n"

@@ -4,7 +4,7 @@
  *
  *   evidence search [--ref R] [--message-id M] [--ip A] [--rcpt R]
  *                   [--customer C] [--since T] [--until T] [--file F]...
- *   evidence verify [FILE...]
+ *   evidence verify [--anchor HASH] [FILE...]
  *
  * Files: by default the config's EvidenceLog preceded by its uncompressed
  * rotations that exist, oldest first (<log>.N ... <log>.1, counting up
@@ -17,7 +17,10 @@
  * or a file cannot be read, 2 on a usage error. Times are RFC 3339 (Z or
  * an offset) or a plain date; a plain date as --until means the end of
  * that day. verify prints "OK: N records, chain intact (last hash H)"
- * and exits 0, or prints "FILE:LINE: reason" and exits 1.
+ * and exits 0, or prints "FILE:LINE: reason" and exits 1. --anchor H
+ * verifies a chain whose older files are gone (compressed away,
+ * deleted): its first record must name H, the last hash a verify of
+ * those files printed, as its prev.
  *
  * Output: records are already JSON-escaped; bytes a damaged line may
  * still carry (C0 controls, DEL) are shown as '?' so the terminal is safe.
@@ -243,10 +246,17 @@ ctle_verify(struct ctl *c, int argc, char **argv)
 {
 	struct ctle_files f = { .n = 0 };
 	struct ev_verify_result *res = xcalloc(1, sizeof(*res));
+	const char *anchor = NULL;
 	int rc = CTL_OK, v;
 
 	for (int i = 2; i < argc && rc == CTL_OK; i++)
-		if (argv[i][0] == '-' && argv[i][1] != '\0')
+		if (strcmp(argv[i], "--anchor") == 0) {
+			if (i + 1 >= argc)
+				rc = ctl_usage("evidence verify: --anchor "
+				    "needs a hash");
+			else
+				anchor = argv[++i];
+		} else if (argv[i][0] == '-' && argv[i][1] != '\0')
 			rc = ctl_usage("evidence verify: unknown option '%s'",
 			    argv[i]);
 		else
@@ -255,7 +265,7 @@ ctle_verify(struct ctl *c, int argc, char **argv)
 		rc = ctle_default_files(c, &f);
 	if (rc != CTL_OK)
 		goto out;
-	v = evidence_verify((const char *const *)f.v, f.n, res);
+	v = evidence_verify_from((const char *const *)f.v, f.n, anchor, res);
 	if (v < 0)
 		rc = ctl_fail("%s", res->reason);
 	else if (v > 0) {
@@ -263,7 +273,9 @@ ctle_verify(struct ctl *c, int argc, char **argv)
 		if (res->line == 1 && strcmp(res->file, f.v[0]) == 0 &&
 		    strncmp(res->reason, "prev does not", 13) == 0)
 			fprintf(stderr, "aupctl: the chain may begin in an "
-			    "older file: give the older rotations first\n");
+			    "older file: give the older rotations first, or "
+			    "--anchor with the last hash a verify of them "
+			    "printed\n");
 		rc = CTL_REFUSED;
 	} else
 		printf("OK: %ld records, chain intact (last hash %s)\n",

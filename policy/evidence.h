@@ -123,6 +123,13 @@ struct ev_verify_result {
 
 int	evidence_verify(const char *const *files, int nfiles,
 	    struct ev_verify_result *res);
+/*
+ * The same for a chain that does not start at the files given: the first
+ * record must name anchor (64 hex digits: the last hash a verify of the
+ * older files printed) as its prev. NULL: the chain's start (all zero).
+ */
+int	evidence_verify_from(const char *const *files, int nfiles,
+	    const char *anchor, struct ev_verify_result *res);
 
 /*
  * Search: every criterion given (non-NULL / non-zero) must match. ip and

@@ -252,12 +252,25 @@ int
 evidence_verify(const char *const *files, int nfiles,
     struct ev_verify_result *res)
 {
+	return evidence_verify_from(files, nfiles, NULL, res);
+}
+
+int
+evidence_verify_from(const char *const *files, int nfiles,
+    const char *anchor, struct ev_verify_result *res)
+{
 	char prev[SHA256_HEX_LEN + 1];
 	struct ev_map m;
 	int rc = 0;
 
 	memset(res, 0, sizeof(*res));
-	memcpy(prev, evv_zero_hash, sizeof(prev));
+	if (anchor != NULL && (strlen(anchor) != SHA256_HEX_LEN ||
+	    !evv_is_hash(anchor))) {
+		snprintf(res->reason, sizeof(res->reason), "anchor '%.70s' is "
+		    "not a hash (64 lower-case hex digits)", anchor);
+		return -1;
+	}
+	memcpy(prev, anchor != NULL ? anchor : evv_zero_hash, sizeof(prev));
 	for (int i = 0; i < nfiles && rc == 0; i++) {
 		snprintf(res->file, sizeof(res->file), "%s", files[i]);
 		if (evidence_map(files[i], &m, res->reason,

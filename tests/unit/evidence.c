@@ -125,6 +125,33 @@ test_live_verify(void)
 	    rounds);
 }
 
+/*
+ * The older rotation gone (compressed away, deleted): the newer one is
+ * verified from the last hash a verify of the older one printed.
+ */
+static void
+test_anchor(void)
+{
+	const char *files[] = { tpath("rot.log") };
+	const char *old1[] = { tpath("rot.log.1") };
+	struct ev_verify_result res;
+	char anchor[sizeof(res.last_hash)];
+
+	is_int(evidence_verify(old1, 1, &res), 0, "anchor: the old file alone");
+	memcpy(anchor, res.last_hash, sizeof(anchor));
+	is_int(evidence_verify_from(files, 1, anchor, &res), 0,
+	    "anchor: the new file verifies from the old one's last hash");
+	is_int(res.records, 4, "anchor: ... all its records");
+	anchor[10] = anchor[10] == '0' ? '1' : '0';
+	is_int(evidence_verify_from(files, 1, anchor, &res), 1,
+	    "anchor: from another hash it does not");
+	is_int(res.line, 1, "anchor: ... at line 1");
+	is_int(evidence_verify_from(files, 1, "abc", &res), -1,
+	    "anchor: a malformed anchor is refused");
+	ok(strstr(res.reason, "not a hash") != NULL, "anchor: ... saying so "
+	    "(%s)", res.reason);
+}
+
 static void
 test_rotation(void)
 {
@@ -160,6 +187,7 @@ test_rotation(void)
 	    "removed or reordered)", "rotation: ... with the prev reason");
 	is_int(verify(&res, 2, tpath("rot.log"), tpath("rot.log.1")), 1,
 	    "rotation: files in the wrong order fail");
+	test_anchor();
 }
 
 static void
