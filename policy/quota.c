@@ -57,7 +57,7 @@ struct quota_part {
 	struct pending	*bucket[QUOTA_BUCKETS];
 	struct pending	*spare;		/* small entries for reuse */
 	size_t		 nspare;
-} __attribute__((aligned(64)));
+};
 
 struct quota {
 	struct db	*db;
