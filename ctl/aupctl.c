@@ -19,6 +19,7 @@
 #include "db.h"
 #include "evidence.h"
 #include "log.h"
+#include "privdrop.h"
 #include "qstore.h"
 
 #define AUPCTL_DEFAULT_CONFIG	"/etc/aup-milter/aup-milter.conf"
@@ -88,6 +89,25 @@ ctl_usage(const char *fmt, ...)
 	return CTL_USAGE;
 }
 
+/*
+ * Before the daemon's state is opened (and maybe created): become its
+ * UserID when run as root, so what aupctl creates is the daemon's. Only
+ * then: reading evidence files given on the command line (search,
+ * verify) keeps root's access to archives. 0 / -1 (said).
+ */
+static int
+ctl_as_daemon_user(struct ctl *c)
+{
+	char err[512];
+
+	if (c->as_user)
+		return 0;
+	if (privdrop(config_user(c->cfg), err, sizeof(err)) < 0)
+		return ctl_fail("%s", err), -1;
+	c->as_user = 1;
+	return 0;
+}
+
 struct db *
 ctl_db(struct ctl *c)
 {
@@ -95,6 +115,8 @@ ctl_db(struct ctl *c)
 
 	if (c->db != NULL)
 		return c->db;
+	if (ctl_as_daemon_user(c) < 0)
+		return NULL;
 	c->db = db_open(config_database(c->cfg),
 	    config_database_size(c->cfg), config_database_max_size(c->cfg),
 	    0, err, sizeof(err));
@@ -108,6 +130,8 @@ ctl_counters(struct ctl *c)
 {
 	char err[512];
 
+	if (c->qs == NULL && ctl_as_daemon_user(c) < 0)
+		return NULL;
 	if (c->qs == NULL)
 		c->qs = qstore_open(config_database(c->cfg),
 		    config_quota_sync(c->cfg),
@@ -150,6 +174,8 @@ ctl_evidence(struct ctl *c)
 
 	if (c->ev != NULL)
 		return c->ev;
+	if (ctl_as_daemon_user(c) < 0)
+		return NULL;
 	c->ev = evidence_open(config_evidence_log(c->cfg),
 	    config_evidence_sync(c->cfg), err, sizeof(err));
 	if (c->ev == NULL)
@@ -157,10 +183,20 @@ ctl_evidence(struct ctl *c)
 	return c->ev;
 }
 
+/* The user who ran aupctl, kept before it becomes UserID. */
+static void
+ctl_actor(struct ctl *c)
+{
+	struct passwd *pw = getpwuid(getuid());
+
+	c->actor_uid = (long long)getuid();
+	snprintf(c->actor, sizeof(c->actor), "%s", pw != NULL ? pw->pw_name :
+	    "unknown");
+}
+
 int
 ctl_record_admin(struct ctl *c, const char *customer)
 {
-	struct passwd *pw = getpwuid(getuid());
 	char ref[EVIDENCE_REF_LEN + 1], err[512];
 	struct evidence *ev;
 	struct evrec r;
@@ -171,8 +207,8 @@ ctl_record_admin(struct ctl *c, const char *customer)
 	evidence_new_ref(ref);
 	evrec_begin(&r, "admin", ref);
 	evrec_str(&r, "command", c->command);
-	evrec_str(&r, "actor", pw != NULL ? pw->pw_name : "unknown");
-	evrec_int(&r, "uid", (long long)getuid());
+	evrec_str(&r, "actor", c->actor);
+	evrec_int(&r, "uid", c->actor_uid);
 	evrec_str(&r, "customer", customer);
 	rc = evidence_append(ev, &r, err, sizeof(err));
 	evrec_free(&r);
@@ -231,6 +267,7 @@ main(int argc, char **argv)
 			continue;
 		if ((c.cfg = config_load(path, err, sizeof(err))) == NULL)
 			return ctl_fail("%s", err);
+		ctl_actor(&c);
 		ctl_join_command(&c, argc, argv);
 		rc = ctl_nouns[i].fn(&c, argc, argv);
 		evidence_close(c.ev);

@@ -25,6 +25,10 @@ struct ctl {
 	struct qstore	*qs;	/* the counters: ctl_counters() */
 	struct evidence	*ev;	/* opened on first use by ctl_evidence() */
 	char		 command[1024];	/* argv as typed, for the evidence */
+	/* Who ran it (before aupctl became UserID), for the evidence. */
+	long long	 actor_uid;
+	char		 actor[64];
+	int		 as_user;	/* became UserID (ctl_db...) */
 };
 
 /* Open on first use; NULL after printing the reason to stderr. */

@@ -11,9 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <pthread.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +29,7 @@
 #include "engine.h"
 #include "evidence.h"
 #include "log.h"
+#include "privdrop.h"
 #include "qstore.h"
 
 #define AUP_VERSION		"0.1.0"
@@ -121,18 +120,10 @@ main_housekeeping(void *arg)
 static int
 main_drop_privileges(const char *user)
 {
-	struct passwd *pw;
+	char err[512];
 
-	if (user == NULL || geteuid() != 0)
-		return 0;
-	if ((pw = getpwnam(user)) == NULL) {
-		log_msg(LOG_ERR, NULL, "UserID %s: no such user", user);
-		return -1;
-	}
-	if (setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 ||
-	    setuid(pw->pw_uid) < 0) {
-		log_msg(LOG_ERR, NULL, "cannot become %s: %s", user,
-		    strerror(errno));
+	if (privdrop(user, err, sizeof(err)) < 0) {
+		log_msg(LOG_ERR, NULL, "%s", err);
 		return -1;
 	}
 	return 0;

@@ -13,7 +13,7 @@ e2e_user_cleanup() {	# a daemon left by a failed run: not ours to keep
 	return 0
 }
 e2e_init
-plan 10
+plan 15
 
 e2e_sink_start
 e2e_sasl_start
@@ -75,3 +75,33 @@ for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 ok $? "SIGTERM stops the daemon"
 [ ! -e "$E2E_DIR/aup-milter.pid" ]
 ok $? "and its PidFile is removed"
+
+# --- UserID: aupctl run as root acts as the daemon's user -------------------
+# An administrator provisions before the first start, as root: the files
+# aupctl creates must be the UserID's, or the daemon cannot open them.
+udir=$E2E_DIR/as-nobody
+mkdir -p "$udir" && chown nobody "$udir"
+uconf=$udir/aup-milter.conf
+printf '%s\n' "Socket inet:$MILTER_PORT@127.0.0.1
+Database $udir/db
+EvidenceLog $udir/evidence.log
+LocalDomains example.net
+PidFile $udir/aup-milter.pid
+UserID nobody
+Syslog no" >"$uconf"
+"$AUPCTL" -c "$uconf" plan set basic >/dev/null
+is "$(stat -c %U "$udir/db/data.mdb" "$udir/db/lock.mdb" "$udir/evidence.log" |
+    sort -u)" nobody "aupctl as root, UserID nobody: the files it made are nobody's"
+like "$(grep '"event":"admin"' "$udir/evidence.log")" '"actor":"root","uid":0,' \
+    "and its evidence record still names root, who ran it"
+timeout 20 "$AUP_MILTER" -c "$uconf" >"$udir/start.out" 2>&1
+is "$?" 0 "the daemon, as nobody, opens what aupctl made" ||
+    e2e_log_tail "$udir/start.out"
+upid=$(cat "$udir/aup-milter.pid" 2>/dev/null)
+[ "$(stat -c %U "/proc/$upid" 2>/dev/null)" = nobody ]
+ok $? "and runs as nobody"
+kill -TERM "$upid" 2>/dev/null
+for _ in $(seq 1 100); do kill -0 "$upid" 2>/dev/null || break; sleep 0.1; done
+"$AUPCTL" -c "$uconf" plan set basic msgs_per_hour=7 >/dev/null
+like "$("$AUPCTL" -c "$uconf" plan show basic)" 'msgs_per_hour +7' \
+    "aupctl as root still changes the database the daemon made its own"
