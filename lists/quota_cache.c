@@ -465,50 +465,48 @@ quota_cache_commit_begin(struct quota_cache *qc, uint64_t txnid,
 	char err[512];
 	struct qscan sc;
 	int64_t from, w;
-	int gap, scanned;
+	int scanned;
 
 	if (qc == NULL)
 		return;
-	/*
-	 * Only the group commit's leader calls this, one commit at a time
-	 * (every write of the counters goes through it): known cannot move
-	 * between this look and the exclusive lock below.
-	 */
 	pthread_rwlock_wrlock(&qc->lk);
-	gap = txnid != 0 && txnid != qc->known && txnid != qc->known + 1;
-	w = gap ? qscan_hour(qc, now) : 0;
-	pthread_rwlock_unlock(&qc->lk);
+	if (txnid == 0)
+		return;		/* nothing was committed: known stays */
+	if (txnid == qc->known || txnid == qc->known + 1) {
+		qc->known = txnid;
+		return;		/* ours, in order: the puts follow */
+	}
 	/*
 	 * Another process committed since (aupctl quota reset, a second
 	 * daemon): what it changed is unknown. Values go, to be read
 	 * again; the current hour's filter is rebuilt from the table
 	 * (aupctl's changes are rare; a scan of a million counters takes a
-	 * fraction of a second, during which lookups read LMDB). If that
-	 * fails, filters are complete again only for hours the other
-	 * process cannot have written into (an hour's margin for its
-	 * clock).
+	 * fraction of a second, during which lookups read LMDB). The scan
+	 * holds no lock of the cache (lock order: see the header); only
+	 * the group commit's leader calls this, one commit at a time, so
+	 * known cannot move meanwhile. If the scan fails, filters are
+	 * complete again only for hours the other process cannot have
+	 * written into (an hour's margin for its clock).
 	 */
-	scanned = gap && qscan_collect(qc->db, w, &sc, err, sizeof(err)) == 0;
+	w = qscan_hour(qc, now);
+	pthread_rwlock_unlock(&qc->lk);
+	scanned = qscan_collect(qc->db, w, &sc, err, sizeof(err)) == 0;
 	pthread_rwlock_wrlock(&qc->lk);
-	if (txnid == 0)
-		return;		/* nothing was committed: known stays */
-	if (gap) {
-		qvalue_clear(qc);
-		if (scanned && qscan_install(qc, &sc) < 0) {
-			snprintf(err, sizeof(err), "hour %lld no longer kept",
-			    (long long)w);
-			scanned = 0;
-		}
-		if (!scanned) {
-			log_msg(LOG_ERR, NULL, "quota: counters cache not "
-			    "rebuilt (counters are read from the database "
-			    "until the next hour): %s", err);
-			for (int i = 0; i < QCACHE_FILTERS; i++)
-				qc->filter[i].complete = 0;
-			from = hour_of(now) + 2 * QCACHE_HOUR;
-			if (from > qc->complete_from)
-				qc->complete_from = from;
-		}
+	qvalue_clear(qc);
+	if (scanned && qscan_install(qc, &sc) < 0) {
+		snprintf(err, sizeof(err), "hour %lld no longer kept",
+		    (long long)w);
+		scanned = 0;
+	}
+	if (!scanned) {
+		log_msg(LOG_ERR, NULL, "quota: counters cache not rebuilt "
+		    "(counters are read from the database until the next "
+		    "hour): %s", err);
+		for (int i = 0; i < QCACHE_FILTERS; i++)
+			qc->filter[i].complete = 0;
+		from = hour_of(now) + 2 * QCACHE_HOUR;
+		if (from > qc->complete_from)
+			qc->complete_from = from;
 	}
 	qc->known = txnid;
 }
